@@ -1,0 +1,5 @@
+"Train causal language models on their own soft predictions: scheduled soft sampling and soft-rollout GRPO."
+__version__ = "0.0.1"
+# The public API. nbdev keeps only `__version__` here up to date; these imports are maintained by hand.
+from .distributions import mk_proba_dist, ProbabilityDistributionArguments
+from .models import load_model_and_tokenizer, EMBEDDED_MODEL, mk_tiny_model, mk_tiny_tokenizer, mk_tiny_model_and_tokenizer

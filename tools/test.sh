@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole test suite: library in sync with the notebooks, notebooks clean, every notebook's tests,
+# the docs site. Ends with `N passed, N failed` (notebooks). Extra arguments go to nbdev_test,
+# e.g. `bash tools/test.sh --path nbs/00_distributions.ipynb` or `--flags slow`.
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+status=0
+log=$(mktemp); trap 'rm -f "$log"' EXIT
+
+echo "== nbdev_export: is soft_sampling/ in sync with the notebooks?"
+nbdev_export
+if [ -n "$(git status --porcelain -- soft_sampling)" ]; then
+  git status --short -- soft_sampling; git --no-pager diff --stat -- soft_sampling
+  echo "FAIL: soft_sampling/ differs from what the notebooks export: run nbdev_export and commit both" >&2; status=1
+fi
+
+echo "== nbdev_clean: are the notebooks clean?"
+snap=$(mktemp -d); cp -r nbs "$snap/"
+nbdev_clean
+if ! diff -rq "$snap/nbs" nbs >/dev/null; then
+  diff -rq "$snap/nbs" nbs || true
+  echo "FAIL: nbdev_clean changed notebooks: run nbdev_clean and commit" >&2; status=1
+fi
+rm -rf "$snap"
+
+echo "== nbdev_test"
+set +e
+nbdev_test --do_print --timing "$@" 2>&1 | tee "$log"
+test_rc=${PIPESTATUS[0]}
+set -e
+total=$(grep -c '^Starting ' "$log" || true)
+failed=$(sed -n '/Failed On The Following Notebooks/,$p' "$log" | grep -c $'^\t' || true)
+if [ "$test_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=$((total - $(grep -c '^- Completed ' "$log" || true))); [ "$failed" -gt 0 ] || failed=1; fi
+[ "$test_rc" -eq 0 ] || status=1
+
+echo "== docs site (offline: tools/quarto renders with smalldocs)"
+if PATH="$PWD/tools:$PATH" nbdev_docs >"$log" 2>&1 && [ -f _docs/index.html ]; then
+  pages=$(ls _docs/*.html | wc -l); echo "docs: $pages pages in _docs/"
+  for nb in nbs/[0-9]*.ipynb; do
+    page=$(python tools/nbpage.py "$nb")
+    [ -f "_docs/$page" ] || { echo "FAIL: no docs page _docs/$page for $nb" >&2; status=1; }
+  done
+else
+  cat "$log"; echo "FAIL: the docs site did not build" >&2; status=1
+fi
+if [ -n "$(git status --porcelain -- README.md)" ]; then
+  echo "FAIL: README.md differs from what nbs/index.ipynb generates: run nbdev_docs (or PATH=tools:\$PATH nbdev_readme) and commit" >&2; status=1
+fi
+
+echo "$((total - failed)) passed, $failed failed"
+exit $status
