@@ -3,3 +3,6 @@ __version__ = "0.0.1"
 # The public API. nbdev keeps only `__version__` here up to date; these imports are maintained by hand.
 from .distributions import mk_proba_dist, ProbabilityDistributionArguments
 from .models import load_model_and_tokenizer, EMBEDDED_MODEL, mk_tiny_model, mk_tiny_tokenizer, mk_tiny_model_and_tokenizer
+from .schedules import GuidanceAlphaScheduler
+from .data import (EMBEDDED_DATASET, pydoc_topics_dataset, tokenize_and_chunk, load_text_dataset, arithmetic_dataset,
+                   exact_match_reward, length_reward)
