@@ -6,3 +6,5 @@ from .models import load_model_and_tokenizer, EMBEDDED_MODEL, mk_tiny_model, mk_
 from .schedules import GuidanceAlphaScheduler
 from .data import (EMBEDDED_DATASET, pydoc_topics_dataset, tokenize_and_chunk, load_text_dataset, arithmetic_dataset,
                    exact_match_reward, length_reward)
+from .soft_forward import soft_sampling_forward, SoftForwardOutput, SoftInputs, show_rollout
+from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments, freeze_except
