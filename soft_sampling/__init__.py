@@ -8,3 +8,4 @@ from .data import (EMBEDDED_DATASET, pydoc_topics_dataset, tokenize_and_chunk, l
                    exact_match_reward, length_reward)
 from .soft_forward import soft_sampling_forward, SoftForwardOutput, SoftInputs, show_rollout
 from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments, freeze_except
+from .grpo import SoftGRPOTrainer, SoftGRPOConfig, soft_generate
