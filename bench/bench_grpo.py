@@ -1,0 +1,66 @@
+"""Benchmark: training steps of SoftGRPOTrainer (each rollout mode) against stock trl GRPOTrainer on the same model,
+data and batch, in one process. Completions are forced to the full max_completion_length (EOS disabled) so every
+trainer does the same amount of work. Prints the median step time of each and the ratio to stock.
+
+    python bench/bench_grpo.py                       # embedded SmolLM2, 4 prompts x 4 generations, 32 tokens
+    python bench/bench_grpo.py --steps 4 --max_completion_length 64
+"""
+import argparse, json, os, statistics, tempfile, time, warnings
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+warnings.filterwarnings("ignore")
+import torch
+
+def parse():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default=None, help="model id or folder (default: the embedded SmolLM2)")
+    ap.add_argument("--prompts", type=int, default=4, help="prompts per step")
+    ap.add_argument("--num_generations", type=int, default=4)
+    ap.add_argument("--max_completion_length", type=int, default=32)
+    ap.add_argument("--steps", type=int, default=3, help="timed steps (after one warm-up step)")
+    ap.add_argument("--top_k", type=int, default=50)
+    ap.add_argument("--trainers", default="stock,soft,mix,multiplex")
+    ap.add_argument("--json", default=None)
+    return ap.parse_args()
+
+class StepTimer:
+    "Wall time of each optimizer step, generation included."
+    def __init__(self): self.times, self.t = [], None
+    def on_step_begin(self, args, state, control, **kw): self.t = time.perf_counter()
+    def on_step_end(self, args, state, control, **kw): self.times.append(time.perf_counter() - self.t)
+
+def main():
+    a = parse()
+    from transformers import PrinterCallback, TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+    from soft_sampling import load_model_and_tokenizer, arithmetic_dataset, length_reward
+    from soft_sampling.grpo import SoftGRPOConfig, SoftGRPOTrainer
+    model, tok = load_model_and_tokenizer(a.model)
+    model_dir = tempfile.mkdtemp()
+    model.save_pretrained(model_dir); tok.save_pretrained(model_dir)
+    data = arithmetic_dataset(n=a.prompts * (a.steps + 1), seed=0)
+    common = dict(output_dir=tempfile.mkdtemp(), per_device_train_batch_size=a.prompts * a.num_generations, num_generations=a.num_generations,
+                  max_completion_length=a.max_completion_length, max_steps=a.steps + 1, learning_rate=1e-6, bf16=False, use_cpu=True,
+                  report_to=[], logging_steps=1, save_strategy="no", seed=0, top_k=a.top_k, beta=0.0, disable_tqdm=True)
+    print(f"model {model.name_or_path}  {a.prompts} prompts x {a.num_generations} generations x {a.max_completion_length} tokens"
+          f"  top_k {a.top_k}  threads {torch.get_num_threads()}  torch {torch.__version__}", flush=True)
+    res = {}
+    for name in a.trainers.split(","):
+        timer = type("T", (StepTimer, TrainerCallback), {})()
+        if name == "stock": tr = GRPOTrainer(model=model_dir, reward_funcs=length_reward, args=GRPOConfig(**common), train_dataset=data, processing_class=tok)
+        else: tr = SoftGRPOTrainer(model=model_dir, reward_funcs=length_reward, args=SoftGRPOConfig(**common, soft_rollout=name), train_dataset=data, processing_class=tok)
+        tr.eos_token_ids = [-1]  # never stop early: every completion is max_completion_length tokens
+        if getattr(tr, "generation_config", None) is not None: tr.generation_config.eos_token_id = None
+        tr.add_callback(timer); tr.remove_callback(PrinterCallback)
+        tr.train()
+        lengths = [h["completions/mean_length"] for h in tr.state.log_history if "completions/mean_length" in h]
+        sec = statistics.median(timer.times[1:])
+        res[name] = dict(seconds=sec, mean_completion_length=sum(lengths) / len(lengths))
+        print(f"{name:10} {sec:8.2f} s/step   completions {res[name]['mean_completion_length']:.0f} tokens", flush=True)
+    if "stock" in res:
+        print()
+        for k, v in res.items():
+            if k != "stock": print(f"SoftGRPOTrainer({k}) {v['seconds'] / res['stock']['seconds']:.2f} x a stock GRPOTrainer step")
+    if a.json:
+        with open(a.json, "w") as f: json.dump(dict(args=vars(a), results=res), f, indent=1)
+
+if __name__ == "__main__": main()
