@@ -13,6 +13,7 @@ import yaml
 import datasets
 from datasets import Dataset, DatasetDict
 from fastcore.meta import delegates
+from huggingface_hub import constants as hub_constants
 from matplotlib.figure import Figure
 from transformers import DataCollatorForLanguageModeling, HfArgumentParser
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
@@ -101,7 +102,7 @@ class GRPODataArguments:
     _argument_group_name = "prompts and reward"
     dataset_name: str = field(default=ARITHMETIC_DATASET, metadata={"help": "'embedded:arithmetic' (arithmetic questions, offline), or a hub id, local file or folder with a 'prompt' column of text (and an 'answer' column for reward exact_match)."})
     num_prompts: int = field(default=64, metadata={"help": "Number of arithmetic questions; for another dataset, the most prompts to use."})
-    reward: str = field(default="exact_match", metadata={"help": "'exact_match': 1 when the completion's first integer is the answer, else 0; 'length': -abs(20 - len(completion)).", "choices": list(REWARDS)})
+    reward: str = field(default="exact_match", metadata={"help": "'exact_match': 1 when the completion's last integer is the answer, else 0; 'length': -abs(20 - len(completion)).", "choices": list(REWARDS)})
 
     def __post_init__(self):
         _check_count("num_prompts", self.num_prompts, none_ok=False)
@@ -207,15 +208,16 @@ def plot_loss_vs_alpha(
 
 def plot_history(
     log_history:list[dict], # A Trainer's `state.log_history`
-    keys:list[str], # The logged values to plot, one line each; keys never logged are left out
+    keys:list[str]|dict[str, str], # The logged values to plot, one line each (a dict: key -> legend label); keys never logged are left out
     ylabel:str, # Label of the y axis
     title:str="", # Title of the plot
 )->Figure:
     "Logged values of a Trainer run against the step."
     fig, ax = _figure(title, "step", ylabel)
-    for key in keys:
+    labels = keys if isinstance(keys, dict) else {k: k for k in keys}
+    for key, label in labels.items():
         points = [(h["step"], h[key]) for h in log_history if key in h and "step" in h]
-        if points: ax.plot(*zip(*points), marker="o" if len(points) < 30 else None, ms=3, label=key)
+        if points: ax.plot(*zip(*points), marker="o" if len(points) < 30 else None, ms=3, label=label)
     if len(ax.lines) > 1: ax.legend()
     return fig
 
@@ -290,17 +292,19 @@ def _curve_kwargs(args) -> dict:
                 seed=args.seed, **args.distribution().to_dict())
 
 def _write_json(path:Path, obj):
+    "Write `obj` to `path` as indented JSON."
     path.write_text(json.dumps(obj, indent=2) + "\n")
 
 def _sft_plots(out:Path, trainer:SoftDecodingTrainer, alphas:list[float], before:list[float], after:list[float]):
     "Write training_loss.png, guidance_alpha.png and loss_vs_alpha.png into `out`."
     hist, args = trainer.state.log_history, trainer.args
-    eval_keys = [f"eval_loss_alpha_{a:g}" for a in args.eval_guidance_alphas]
-    save_figure(plot_history(hist, ["loss"] + eval_keys, "loss (nats per token)", "Training loss"), out / "training_loss.png")
-    fig = plot_history(hist, ["guidance_alpha"], "guidance alpha", "Guidance weight (1: teacher forced, 0: free running)")
-    steps = list(range(trainer.state.max_steps + 1))
-    sched = args.guidance_scheduler()
-    fig.axes[0].plot(steps, [sched.alpha_at(s, max(trainer.state.max_steps, 1)) for s in steps], color="gray", lw=1, label="schedule")
+    keys = {"loss": "training loss (at the step's alpha)"} | {f"eval_loss_alpha_{a:g}": f"eval loss, alpha {a:g}" for a in args.eval_guidance_alphas}
+    save_figure(plot_history(hist, keys, "loss (nats per token)", "Training loss"), out / "training_loss.png")
+    fig = plot_history(hist, {"guidance_alpha": "logged (mean over the logging window)"}, "guidance alpha",
+                       "Guidance weight (1: teacher forced, 0: free running)")
+    n, sched = max(trainer.state.max_steps, 1), args.guidance_scheduler()
+    steps = list(range(1, n + 1))
+    fig.axes[0].plot(steps, [sched.alpha_at(s - 1, n) for s in steps], color="gray", lw=1, label="schedule (alpha of each step)")
     fig.axes[0].set_ylim(-0.05, 1.05); fig.axes[0].legend()
     save_figure(fig, out / "guidance_alpha.png")
     save_figure(plot_loss_vs_alpha(alphas, {"before training": before, "after training": after}), out / "loss_vs_alpha.png")
@@ -319,11 +323,11 @@ def run_sft(
     model, tok = load_model_and_tokenizer(model_args.model_name_or_path)
     blocks = text_blocks(text, tok, data_args)
     if run_args.overwrite_output_dir: clear_checkpoints(out)
-    alphas = curve_args.curve_alphas
-    print(f"Loss versus alpha of the model before training, on {len(blocks['eval'])} eval blocks ...", flush=True)
-    before = loss_vs_alpha(model, blocks["eval"], alphas, **_curve_kwargs(training_args))
     trainer = SoftDecodingTrainer(model=model, args=training_args, train_dataset=blocks["train"], eval_dataset=blocks["eval"],
                                   data_collator=DataCollatorForLanguageModeling(tok, mlm=False), processing_class=tok)
+    alphas = curve_args.curve_alphas
+    print(f"Loss versus alpha of the model before training, on {len(blocks['eval'])} eval blocks ...", flush=True)
+    before = loss_vs_alpha(trainer.model, blocks["eval"], alphas, **_curve_kwargs(training_args))  # on the trainer's device
     result = trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model()
     trainer.save_state()
@@ -336,7 +340,8 @@ def run_sft(
     _write_json(out / "metrics.json", metrics)
     _sft_plots(out, trainer, alphas, before, after)
     print(curve_table(alphas, {"before": before, "after": after}))
-    print(f"Wrote the model, checkpoints, metrics.json, training_loss.png, guidance_alpha.png and loss_vs_alpha.png to {out}")
+    checkpoints = "checkpoints, " if any(out.glob(f"{PREFIX_CHECKPOINT_DIR}-*")) else ""
+    print(f"Wrote the model, {checkpoints}metrics.json, training_loss.png, guidance_alpha.png and loss_vs_alpha.png to {out}")
     return metrics
 
 # %% ../nbs/07_cli.ipynb #b7ebf612
@@ -363,7 +368,8 @@ def run_grpo(
     _write_json(out / "metrics.json", metrics)
     save_figure(plot_history(trainer.state.log_history, ["reward"], f"mean reward ({data_args.reward})", "GRPO reward"), out / "reward.png")
     if rewards: print(f"Mean reward: first logging step {rewards[0]:.3f}, last {rewards[-1]:.3f}")
-    print(f"Wrote the model, checkpoints, metrics.json and reward.png to {out}")
+    checkpoints = "checkpoints, " if any(out.glob(f"{PREFIX_CHECKPOINT_DIR}-*")) else ""
+    print(f"Wrote the model, {checkpoints}metrics.json and reward.png to {out}")
     return metrics
 
 # %% ../nbs/07_cli.ipynb #e03bf0d4
@@ -379,6 +385,7 @@ def run_eval(
     text = load_text_dataset(data_args.dataset_name, data_args.text_column)
     model, tok = load_model_and_tokenizer(model_args.model_name_or_path)
     blocks = text_blocks(text, tok, data_args, splits=("eval",))["eval"]
+    model.to("cuda" if torch.cuda.is_available() else "cpu")
     alphas = curve_args.curve_alphas
     losses = loss_vs_alpha(model, blocks, alphas, eval_args.per_device_eval_batch_size, eval_args.soft_mixing, seed=eval_args.seed,
                            **eval_args.distribution())
@@ -394,18 +401,20 @@ def run_eval(
     return result
 
 # %% ../nbs/07_cli.ipynb #72924a74
-SFT_DEFAULTS = dict(output_dir="runs/sft", block_size=64, max_eval_samples=16, max_steps=40, per_device_train_batch_size=4,
-                    per_device_eval_batch_size=8, learning_rate=1e-4, logging_steps=2, eval_strategy="steps", eval_steps=20,
-                    save_steps=20, save_total_limit=2)
+SFT_DEFAULTS = dict(output_dir="runs/sft", block_size=64, max_eval_samples=8, max_steps=30, per_device_train_batch_size=4,
+                    per_device_eval_batch_size=8, learning_rate=1e-4, logging_steps=2, eval_strategy="steps", eval_steps=15,
+                    save_steps=15, save_total_limit=2)
 GRPO_DEFAULTS = dict(output_dir="runs/grpo", max_steps=20, per_device_train_batch_size=8, num_generations=4, max_completion_length=32,
                      learning_rate=1e-5, logging_steps=1, save_steps=10, save_total_limit=2)
+def _cpu_defaults() -> dict:
+    "Defaults for a machine without CUDA: no bfloat16 (trl's default), no pinned memory (torch warns about it)."
+    return {} if torch.cuda.is_available() else dict(bf16=False, dataloader_pin_memory=False)
 EVAL_DEFAULTS = dict(block_size=64, max_eval_samples=16)
 
 def _grpo_types() -> list[type]:
+    "The dataclasses of `grpo`'s options, importing trl's GRPO only now."
     from soft_sampling.grpo import SoftGRPOConfig
     return [ModelArguments, GRPODataArguments, RunArguments, SoftGRPOConfig]
-
-def _bf16() -> bool: return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
 @dataclass
 class Command:
@@ -418,9 +427,9 @@ class Command:
 COMMANDS = {
     "sft": Command("Fine-tune a causal LM with scheduled soft sampling (SoftDecodingTrainer).",
                    lambda: [ModelArguments, TrainDataArguments, CurveArguments, RunArguments, SoftDecodingTrainingArguments],
-                   lambda: dict(SFT_DEFAULTS), run_sft),
+                   lambda: dict(SFT_DEFAULTS, **_cpu_defaults()), run_sft),
     "grpo": Command("Train a causal LM with soft-rollout GRPO (SoftGRPOTrainer) on prompts and a reward.",
-                    _grpo_types, lambda: dict(GRPO_DEFAULTS, bf16=_bf16()), run_grpo),
+                    _grpo_types, lambda: dict(GRPO_DEFAULTS, **_cpu_defaults()), run_grpo),
     "eval": Command("Print a model's eval loss at guidance weights from 1 (teacher forced) to 0 (free running).",
                     lambda: [ModelArguments, DataArguments, CurveArguments, EvalArguments], lambda: dict(EVAL_DEFAULTS), run_eval),
 }
@@ -435,10 +444,17 @@ def mk_parser(command:str) -> CLIParser:
     "The option parser of `command` (one of `COMMANDS`), with the command's defaults and a `--config` option."
     if command not in COMMANDS: raise ValueError(f"command must be one of {list(COMMANDS)}, got {command!r}")
     cmd = COMMANDS[command]
-    parser = CLIParser(cmd.dataclass_types(), prog=f"soft-sampling {command}", description=cmd.help,
-                       usage="%(prog)s [--config FILE] [--OPTION VALUE ...]")
-    parser.add_argument("--config", metavar="FILE", help="YAML or JSON file of this command's options (any of those listed here); "
-                        "options given on the command line override it")
+    types = cmd.dataclass_types()
+    parser = CLIParser(types, prog=f"soft-sampling {command}", description=cmd.help, usage="%(prog)s [--config FILE] [--OPTION VALUE ...]",
+                       add_help=False)
+    general = parser.add_argument_group("general")
+    general.add_argument("-h", "--help", action="help", help="show this help message and exit")
+    general.add_argument("--config", metavar="FILE", help="YAML or JSON file of this command's options (any of those listed here); "
+                         "options given on the command line override it")
+    trainer = [t.__name__ for t in types if not hasattr(t, "_argument_group_name")]  # the trainer's arguments: in the untitled group
+    parser._optionals.title = f"training ({', '.join(trainer)})" if trainer else "options"
+    named = [g for g in parser._action_groups if g not in (parser._positionals, parser._optionals, general)]
+    parser._action_groups = [parser._positionals, general, *named, parser._optionals]  # script options first, the trainer's last
     parser.set_defaults(**cmd.defaults())
     return parser
 
@@ -469,6 +485,7 @@ def _convert(action:argparse.Action, name:str, value):
     return _convert_one(action, name, value)
 
 def _convert_one(action:argparse.Action, name:str, value):
+    "One config value through the option's type and choices."
     if isinstance(value, str) and callable(action.type):
         try: value = action.type(value)
         except (TypeError, ValueError, argparse.ArgumentTypeError) as e: raise ValueError(f"config: {name}={value!r} is invalid ({e})") from None
@@ -508,8 +525,7 @@ def _quiet_loading():
 def _telemetry_off():
     "No telemetry unless HF_HUB_DISABLE_TELEMETRY is set otherwise (huggingface_hub reads it once, on import)."
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    from huggingface_hub import constants
-    constants.HF_HUB_DISABLE_TELEMETRY = os.environ["HF_HUB_DISABLE_TELEMETRY"].upper() in ("1", "ON", "YES", "TRUE")
+    hub_constants.HF_HUB_DISABLE_TELEMETRY = os.environ["HF_HUB_DISABLE_TELEMETRY"].upper() in ("1", "ON", "YES", "TRUE")
 
 def main(
     argv:list[str]|None=None, # The arguments after the program name; default `sys.argv[1:]`

@@ -124,8 +124,10 @@ class SoftDecodingTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if not model.training: return self._eval_loss(model, inputs, return_outputs)
         alpha = self.guidance_alpha()
+        kw = self.args.soft_forward_kwargs()
+        if alpha == 1: kw.update(mode="parallel", n_passes=0)  # every input is gold: one teacher-forced forward, same loss
         out = soft_sampling_forward(model, inputs["input_ids"], alpha, inputs.get("attention_mask"), inputs.get("labels"),
-                                    reduction="sum", seed=self._seed(), **self.args.soft_forward_kwargs())
+                                    reduction="sum", seed=self._seed(), **kw)
         if num_items_in_batch is not None:
             loss = out.loss / num_items_in_batch
             if self.args.average_tokens_across_devices and self.args.world_size > 1:

@@ -1,15 +1,10 @@
 #!/usr/bin/env bash
-# The main job: set up .venv (see tools/env.sh), then run it on the embedded defaults, offline.
+# The main job: set up .venv (see tools/env.sh), then fine-tune the embedded SmolLM2-135M-Instruct on Python's
+# documentation with scheduled soft sampling, offline: `soft-sampling sft` with its defaults (about 4 minutes on
+# 2 CPU cores). Output, checkpoints and plots in runs/sft/. Extra arguments go to `soft-sampling sft`, e.g.
+# `bash tools/main.sh --max_steps 100 --soft_mode backprop`, `bash tools/main.sh --help`.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-# Until the trainers land: the distribution builder on the embedded SmolLM2.
-python - <<'PY'
-import torch
-from soft_sampling import load_model_and_tokenizer, mk_proba_dist
-model, tok = load_model_and_tokenizer()
-enc = tok("The capital of France is", return_tensors="pt")
-with torch.no_grad(): logits = model(**enc).logits[0, -1]
-for kw in [dict(), dict(temperature=0.7, top_k=20), dict(top_p=0.9), dict(min_p=0.1)]:
-    p = mk_proba_dist(logits, **kw)
-    top = p.topk(5)
-    print(f"{str(kw):40} support {int((p > 0).sum()):6d}  " + "  ".join(f"{tok.decode(int(i))!r}:{v:.2f}" for v, i in zip(top.values, top.indices)))
-PY
+args=("$@")
+# A second run continues the first from its last checkpoint instead of refusing its output folder.
+if [ ${#args[@]} -eq 0 ] && ls runs/sft/checkpoint-* >/dev/null 2>&1; then args=(--resume_from_checkpoint last); fi
+soft-sampling sft "${args[@]}"

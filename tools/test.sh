@@ -23,6 +23,9 @@ fi
 rm -rf "$snap"
 
 echo "== nbdev_test"
+# nbdev_test runs two notebooks at once on this project's 2-core machines: one thread each, or torch's default of
+# one thread per core oversubscribes the cores and runs many times slower.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 set +e
 nbdev_test --do_print --timing "$@" 2>&1 | tee "$log"
 test_rc=${PIPESTATUS[0]}
