@@ -9,4 +9,3 @@ from .data import (EMBEDDED_DATASET, pydoc_topics_dataset, tokenize_and_chunk, l
 from .soft_forward import soft_sampling_forward, SoftForwardOutput, SoftInputs, show_rollout
 from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments, freeze_except
 from .grpo import SoftGRPOTrainer, SoftGRPOConfig, soft_generate
-from .cli import main as cli_main
