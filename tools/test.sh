@@ -46,7 +46,7 @@ else
   cat "$log"; echo "FAIL: the docs site did not build" >&2; status=1
 fi
 if [ -n "$(git status --porcelain -- README.md)" ]; then
-  echo "FAIL: README.md differs from what nbs/index.ipynb generates: run nbdev_docs (or PATH=tools:\$PATH nbdev_readme) and commit" >&2; status=1
+  echo "FAIL: README.md differs from what nbs/index.ipynb generates: run PATH=\"\$PWD/tools:\$PATH\" nbdev_readme and commit" >&2; status=1
 fi
 
 echo "$((total - failed)) passed, $failed failed"
