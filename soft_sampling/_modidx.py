@@ -267,4 +267,8 @@ d = { 'settings': { 'branch': 'main',
                                        'soft_sampling.trainer._alpha_key': ('trainer.html#_alpha_key', 'soft_sampling/trainer.py'),
                                        'soft_sampling.trainer._reraise': ('trainer.html#_reraise', 'soft_sampling/trainer.py'),
                                        'soft_sampling.trainer._scored_labels': ('trainer.html#_scored_labels', 'soft_sampling/trainer.py'),
-                                       'soft_sampling.trainer.freeze_except': ('trainer.html#freeze_except', 'soft_sampling/trainer.py')}}}
+                                       'soft_sampling.trainer.freeze_except': ('trainer.html#freeze_except', 'soft_sampling/trainer.py'),
+                                       'soft_sampling.trainer.refuse_sharded_parameters': ( 'trainer.html#refuse_sharded_parameters',
+                                                                                            'soft_sampling/trainer.py'),
+                                       'soft_sampling.trainer.sharded_parameters': ( 'trainer.html#sharded_parameters',
+                                                                                     'soft_sampling/trainer.py')}}}

@@ -12,6 +12,7 @@ from transformers import DynamicCache
 from trl import GRPOConfig, GRPOTrainer
 from trl.models import unwrap_model_for_generation
 from .distributions import mk_proba_dist, check_dist_args
+from .trainer import refuse_sharded_parameters
 from .soft_forward import (SoftInputs, activation_checkpointing_off, cache_kwargs, embedding_table, input_embedding_module,
                                         position_generator, position_ids_from_mask, sample_from, small_support, soft_embedding, unwrap_model)
 
@@ -170,6 +171,7 @@ class SoftGRPOTrainer(GRPOTrainer):
         reason = ("use_vllm" if self.use_vllm else "tools" if self.tools else "use_transformers_paged" if self.use_transformers_continuous_batching
                   else "environment_factory" if self.environment_factories is not None else None)
         self._stock_generation = reason is not None
+        if not self._stock_generation: refuse_sharded_parameters(self)
         if reason: warnings.warn(f"SoftGRPOTrainer: soft inputs cannot be used with {reason}; completions are generated and scored "
                                  "as stock GRPOTrainer does (discrete tokens)")
 

@@ -15,7 +15,8 @@ from .schedules import GuidanceAlphaScheduler, SCHEDULES
 from .soft_forward import soft_sampling_forward, unwrap_model, MODES, MIXINGS
 
 # %% auto #0
-__all__ = ['SoftDecodingTrainingArguments', 'SoftDecodingTrainer', 'freeze_except']
+__all__ = ['SoftDecodingTrainingArguments', 'sharded_parameters', 'refuse_sharded_parameters', 'SoftDecodingTrainer',
+           'freeze_except']
 
 # %% ../nbs/05_trainer.ipynb #4675cdaa
 _SCHEDULE_FIELDS = {f.name: "guidance_" + f.name for f in fields(GuidanceAlphaScheduler)}
@@ -86,6 +87,21 @@ class SoftDecodingTrainingArguments(TrainingArguments):
                     gumbel_temperature=self.soft_gumbel_temperature, **self.distribution().to_dict())
 
 # %% ../nbs/05_trainer.ipynb #a4b51bd5
+def sharded_parameters(trainer:Trainer) -> str|None:
+    "The name of the setup that keeps `trainer`'s weights sharded outside a forward (FSDP, DeepSpeed ZeRO-3), else None."
+    from transformers.integrations import is_deepspeed_zero3_enabled
+    if getattr(trainer, "is_fsdp_enabled", False): return "FSDP"
+    if getattr(trainer, "is_deepspeed_enabled", False) and is_deepspeed_zero3_enabled(): return "DeepSpeed ZeRO-3"
+    return None
+
+def refuse_sharded_parameters(trainer:Trainer):
+    "Raise a ValueError naming the setting when `trainer` runs under FSDP or DeepSpeed ZeRO-3, which soft inputs do not support yet."
+    if (how := sharded_parameters(trainer)) is None: return
+    flag = "fsdp" if how == "FSDP" else "deepspeed (zero_optimization.stage 3)"
+    raise ValueError(f"{type(trainer).__name__} does not support {how} yet ({flag}): soft inputs read the embedding weights outside "
+                     "the model's forward, where they are sharded. Use DDP (torchrun / accelerate launch without FSDP) or DeepSpeed ZeRO stage 1 or 2.")
+
+# %% ../nbs/05_trainer.ipynb #8f913407
 def _scored_labels(batch:dict) -> torch.Tensor:
     "The labels `soft_sampling_forward` scores: those whose predecessor is a real token (the rest set to -100)."
     labels = batch["labels"]
@@ -103,6 +119,7 @@ class SoftDecodingTrainer(Trainer):
         super().__init__(*args, **kwargs)
         if not isinstance(self.args, SoftDecodingTrainingArguments):
             raise TypeError(f"args must be SoftDecodingTrainingArguments, got {type(self.args).__name__}")
+        refuse_sharded_parameters(self)
         self.guidance = self.args.guidance_scheduler()
         self.model_accepts_loss_kwargs = True  # always count num_items_in_batch: the soft loss is a sum over tokens
         self._soft_stats = defaultdict(list)
@@ -145,7 +162,7 @@ class SoftDecodingTrainer(Trainer):
             self._soft_stats.clear()
         super().log(logs, start_time)
 
-# %% ../nbs/05_trainer.ipynb #a0bc7089
+# %% ../nbs/05_trainer.ipynb #8f945a78
 def _alpha_key(a:float) -> str: return f"loss_alpha_{a:g}"
 
 @patch
@@ -184,7 +201,7 @@ def evaluation_loop(self:SoftDecodingTrainer, dataloader, description, predictio
     finally: self._eval_sums = None
     return output
 
-# %% ../nbs/05_trainer.ipynb #90bbeb42
+# %% ../nbs/05_trainer.ipynb #922bbc66
 def freeze_except(
     model:nn.Module, # The model to freeze in place
     trainable:tuple[str, ...]=("lm_head",), # Parameter-name prefixes to keep trainable
