@@ -102,10 +102,13 @@ class GRPODataArguments:
     _argument_group_name = "prompts and reward"
     dataset_name: str = field(default=ARITHMETIC_DATASET, metadata={"help": "'embedded:arithmetic' (arithmetic questions, offline), or a hub id, local file or folder with a 'prompt' column of text (and an 'answer' column for reward exact_match)."})
     num_prompts: int = field(default=64, metadata={"help": "Number of arithmetic questions; for another dataset, the most prompts to use."})
+    num_eval_prompts: int = field(default=16, metadata={"help": "Held-out prompts whose mean reward is measured before and after training, num_generations completions each (0: none): arithmetic questions that are not among the training ones, or the rows that follow the training prompts in another dataset."})
     reward: str = field(default="exact_match", metadata={"help": "'exact_match': 1 when the completion's last integer is the answer, else 0; 'length': -abs(20 - len(completion)).", "choices": list(REWARDS)})
 
     def __post_init__(self):
         _check_count("num_prompts", self.num_prompts, none_ok=False)
+        if not (_is_int(self.num_eval_prompts) and self.num_eval_prompts >= 0):
+            raise ValueError(f"num_eval_prompts must be an int >= 0 (0: no held-out evaluation), got {self.num_eval_prompts!r}")
         if self.reward not in REWARDS: raise ValueError(f"reward must be one of {list(REWARDS)}, got {self.reward!r}")
 
 @dataclass
@@ -276,14 +279,21 @@ def text_blocks(
         out[split] = blocks if limit is None else blocks.select(range(min(limit, len(blocks))))
     return out
 
-def grpo_prompts(data_args:GRPODataArguments) -> Dataset:
-    "The prompts GRPO trains on: `num_prompts` arithmetic questions, or the first `num_prompts` rows of a dataset with a 'prompt' column."
-    if data_args.dataset_name == ARITHMETIC_DATASET: return arithmetic_dataset(n=data_args.num_prompts)
+def grpo_prompts(data_args:GRPODataArguments) -> tuple[Dataset, Dataset|None]:
+    "The prompts GRPO trains on and the held-out prompts its reward is measured on (None: `num_eval_prompts` is 0 or no row is left)."
+    n, k = data_args.num_prompts, data_args.num_eval_prompts
+    if data_args.dataset_name == ARITHMETIC_DATASET:
+        train = arithmetic_dataset(n=n)
+        if k == 0: return train, None
+        seen, pool = set(map(str, train["prompt"])), arithmetic_dataset(n=n + 8 * k, seed=1)
+        return train, pool.select([i for i, p in enumerate(pool["prompt"]) if str(p) not in seen][:k])
     data = load_text_dataset(data_args.dataset_name, text_column="prompt")["train"]
     if data_args.reward == "exact_match" and "answer" not in data.column_names:
         raise ValueError(f"reward 'exact_match' needs an 'answer' column, and dataset {data_args.dataset_name!r} has only {data.column_names}: "
                          "add the column or pass --reward length")
-    return data.select(range(min(data_args.num_prompts, len(data))))
+    train = data.select(range(min(n, len(data))))
+    held_out = range(len(train), min(len(train) + k, len(data)))
+    return train, (data.select(held_out) if len(held_out) else None)
 
 # %% ../nbs/07_cli.ipynb #c8ba0b96
 def _curve_kwargs(args) -> dict:
@@ -355,19 +365,33 @@ def run_grpo(
     from soft_sampling.grpo import SoftGRPOTrainer
     start, out = time.time(), Path(config.output_dir)
     checkpoint = check_output_dir(out, run_args.overwrite_output_dir, config.resume_from_checkpoint)
-    prompts = grpo_prompts(data_args)
+    prompts, held_out = grpo_prompts(data_args)
+    G = config.num_generations_eval or config.num_generations
+    if held_out is not None and (config.per_device_eval_batch_size * config.world_size) % G:
+        raise ValueError(f"per_device_eval_batch_size={config.per_device_eval_batch_size} (x {config.world_size} processes) must be a multiple of "
+                         f"num_generations={G} to measure the held-out reward: change one of them, or pass --num_eval_prompts 0")
     model, tok = load_model_and_tokenizer(model_args.model_name_or_path)
     if run_args.overwrite_output_dir: clear_checkpoints(out)
-    trainer = SoftGRPOTrainer(model=model, reward_funcs=REWARDS[data_args.reward], args=config, train_dataset=prompts, processing_class=tok)
+    trainer = SoftGRPOTrainer(model=model, reward_funcs=REWARDS[data_args.reward], args=config, train_dataset=prompts,
+                              eval_dataset=held_out, processing_class=tok)
+    held_out_reward = lambda: None if held_out is None else trainer.evaluate()["eval_reward"]
+    before = held_out_reward() if checkpoint is None else None  # a resumed run's weights are loaded by train()
     result = trainer.train(resume_from_checkpoint=checkpoint)
+    after = held_out_reward()
     trainer.save_model()
     trainer.save_state()
     rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
     metrics = dict(command="grpo", model=model_args.model_name_or_path, dataset=data_args.dataset_name, reward=data_args.reward,
-                   num_prompts=len(prompts), resumed_from=checkpoint, train=result.metrics, rewards=rewards, wall_time_s=round(time.time() - start, 1))
+                   num_prompts=len(prompts), num_eval_prompts=0 if held_out is None else len(held_out), eval_reward_before=before,
+                   eval_reward_after=after, resumed_from=checkpoint, train=result.metrics, rewards=rewards, wall_time_s=round(time.time() - start, 1))
     _write_json(out / "metrics.json", metrics)
-    save_figure(plot_history(trainer.state.log_history, ["reward"], f"mean reward ({data_args.reward})", "GRPO reward"), out / "reward.png")
+    fig = plot_history(trainer.state.log_history, {"reward": "training prompts (new ones each step)"}, f"mean reward ({data_args.reward})", "GRPO reward")
+    if after is not None:
+        steps, values = zip(*[(s, r) for s, r in ((0, before), (trainer.state.global_step, after)) if r is not None])
+        fig.axes[0].plot(steps, values, "s--", label=f"{len(held_out)} held-out prompts"); fig.axes[0].legend()
+    save_figure(fig, out / "reward.png")
     if rewards: print(f"Mean reward: first logging step {rewards[0]:.3f}, last {rewards[-1]:.3f}")
+    if after is not None: print(f"Mean reward on {len(held_out)} held-out prompts: " + (f"before {before:.3f}, " if before is not None else "") + f"after {after:.3f}")
     checkpoints = "checkpoints, " if any(out.glob(f"{PREFIX_CHECKPOINT_DIR}-*")) else ""
     print(f"Wrote the model, {checkpoints}metrics.json and reward.png to {out}")
     return metrics
