@@ -167,13 +167,20 @@ class SoftGRPOTrainer(GRPOTrainer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not isinstance(self.args, SoftGRPOConfig): raise TypeError(f"args must be a SoftGRPOConfig, got {type(self.args).__name__}")
-        self._active_soft, self._generations = None, 0
+        self._active_soft, self._draw_key = None, None
         reason = ("use_vllm" if self.use_vllm else "tools" if self.tools else "use_transformers_paged" if self.use_transformers_continuous_batching
                   else "environment_factory" if self.environment_factories is not None else None)
         self._stock_generation = reason is not None
         if not self._stock_generation: refuse_sharded_parameters(self)
         if reason: warnings.warn(f"SoftGRPOTrainer: soft inputs cannot be used with {reason}; completions are generated and scored "
                                  "as stock GRPOTrainer does (discrete tokens)")
+
+    def _rollout_seed(self) -> int:
+        "Seed of a rollout: a function of args.seed, the step, train or eval, the rollouts drawn so far in that step and the process."
+        step, mode = self.state.global_step, "train" if self.model.training else "eval"
+        n = self._draw_key[2] + 1 if self._draw_key and self._draw_key[:2] == (step, mode) else 0
+        self._draw_key = (step, mode, n)  # counted per step, so a resumed run draws what the uninterrupted run drew
+        return hash((self.args.seed, step, mode, n, self.args.process_index)) % 2**62
 
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
         if self._stock_generation or images is not None or multimodal_fields:
@@ -183,8 +190,7 @@ class SoftGRPOTrainer(GRPOTrainer):
         ids = torch.tensor([[pad_id] * (P - len(p)) + list(p) for p in prompt_ids], device=dev)
         mask = torch.tensor([[0] * (P - len(p)) + [1] * len(p) for p in prompt_ids], device=dev)
         a = self.args
-        self._generations += 1
-        seed = hash((a.seed, self.state.global_step, self._generations, a.process_index)) % 2**62
+        seed = self._rollout_seed()
         with (unwrap_model_for_generation(self.model_wrapped, self.accelerator, gather_deepspeed3_params=a.ds3_gather_for_generation,
                                           gradient_checkpointing_kwargs=a.gradient_checkpointing_kwargs) as model,
               torch.no_grad(), self.accelerator.autocast()):
