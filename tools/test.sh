@@ -35,13 +35,15 @@ failed=$(sed -n '/Failed On The Following Notebooks/,$p' "$log" | grep -c $'^\t'
 if [ "$test_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=$((total - $(grep -c '^- Completed ' "$log" || true))); [ "$failed" -gt 0 ] || failed=1; fi
 [ "$test_rc" -eq 0 ] || status=1
 
-echo "== docs site (offline: tools/quarto renders with smalldocs)"
+echo "== docs site (offline: tools/quarto renders with smalldocs and KaTeX, tools/check_site.py checks every page)"
 if PATH="$PWD/tools:$PATH" nbdev_docs >"$log" 2>&1 && [ -f _docs/index.html ]; then
   pages=$(ls _docs/*.html | wc -l); echo "docs: $pages pages in _docs/"
   for nb in nbs/[0-9]*.ipynb; do
     page=$(python tools/nbpage.py "$nb")
     [ -f "_docs/$page" ] || { echo "FAIL: no docs page _docs/$page for $nb" >&2; status=1; }
   done
+  # every page: relative links and anchors that exist, no network scripts, maths rendered, no machine paths or warnings
+  python tools/check_site.py _docs || { echo "FAIL: the docs site has the problems above" >&2; status=1; }
 else
   cat "$log"; echo "FAIL: the docs site did not build" >&2; status=1
 fi
