@@ -39,7 +39,7 @@ class SoftDecodingTrainingArguments(TrainingArguments):
     soft_top_k: int | None = field(default=None, metadata={"help": "Mix over the top-k tokens only (None or 0: off)."})
     soft_top_p: float | None = field(default=None, metadata={"help": "Mix over the smallest set of tokens with probability >= top_p (None or 1: off)."})
     soft_min_p: float | None = field(default=None, metadata={"help": "Drop tokens less likely than min_p times the most likely one (None: off)."})
-    soft_mode: str = field(default="detached", metadata={"help": "How the soft loss is computed: 'detached' (exact loss, soft inputs constant; about 2x a teacher-forced step), 'backprop' (exact, gradient through the whole rollout; about 4x), 'parallel' (soft_n_passes parallel passes; about 1.1x for one).", "choices": list(MODES)})
+    soft_mode: str = field(default="detached", metadata={"help": "How the soft loss is computed: 'detached' (exact loss, soft inputs constant), 'backprop' (exact, gradient through the whole rollout), 'parallel' (soft_n_passes parallel passes, an approximation); bench/README.md measures the cost of each against a teacher-forced step.", "choices": list(MODES)})
     soft_n_passes: int = field(default=1, metadata={"help": "Soft passes after the teacher-forced one, for soft_mode='parallel'."})
     soft_mixing: str = field(default="interpolate", metadata={"help": "'interpolate': alpha*E[gold] + (1-alpha)*soft input; 'bernoulli': per token, gold with probability alpha.", "choices": list(MIXINGS)})
     soft_gumbel_temperature: float | None = field(default=None, metadata={"help": "Gumbel-softmax noise on the mixture weights at this temperature (None: no noise)."})
