@@ -167,7 +167,8 @@ def render_doc(obj, name, lib, linkify=lambda s: s):
         if base is not None:
             url = HF_DOCS.get(base.__name__)
             ref = f"[`{base.__module__.split('.')[0]}.{base.__name__}`]({url})" if url else f"`{base.__module__}.{base.__name__}`"
-            md.append(f"Other keyword arguments go to {ref}.")
+            only_var = all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for n, p in sig.parameters.items() if n != 'self')
+            md.append(f"Takes the arguments of {ref}." if only_var else f"Other keyword arguments go to {ref}.")
     if rows and any(r[3] for r in rows) or (own is not None and rows):
         t = ['| Parameter | Details |', '|---|---|']
         for n, a, d, x in rows:
