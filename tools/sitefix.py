@@ -215,7 +215,9 @@ def katex_dir():
         tgz = list(Path(tmp).glob('katex-*.tgz'))
         if r.returncode or not tgz: sys.exit(f"tools/quarto: `npm pack katex@{KATEX_VERSION}` failed: {(r.stderr or r.stdout).strip()[-500:]}")
         out = Path(tmp) / 'x'
-        with tarfile.open(tgz[0]) as t: t.extractall(out, filter='data')
+        with tarfile.open(tgz[0]) as t:
+            try: t.extractall(out, filter='data')
+            except TypeError: t.extractall(out)  # Python without extraction filters (before 3.10.12 / 3.11.4)
         shutil.rmtree(d, ignore_errors=True)
         (out).rename(d)
     return d
