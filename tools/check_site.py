@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Check a built docs site: `python tools/check_site.py [_docs]`. Exit 1, listing each problem, if any page has
+"""Check a built docs site: `python tools/check_site.py [_docs]` (`--selftest`: check the checker). Exit 1, listing each problem, if any page has
 - a relative link (a, link, script, img) to a file that is not in the site, or to an anchor that is not on its page;
 - a link into the published site (settings.ini's doc_host/doc_baseurl) instead of a relative one;
 - a script or stylesheet from the network (the site must work offline);
@@ -87,7 +87,30 @@ def check(site, root=None, bases=None):
         for m in re.finditer(r'\b\w*Warning: ', every): probs.append(f"{name}: a Python warning in the page: ...{every[m.start():m.end() + 80]}...")
     return probs, len(pages)
 
+def selftest():
+    "Build a two-page site with one of each problem, and check that each is reported (and a clean site passes)."
+    import tempfile
+    good = ('<html><head><link rel="stylesheet" href="site_libs/x.css"></head><body><h2 id="a">A</h2>'
+            '<p><a href="b.html#b">b</a> <span class="math inline"><span class="katex">x</span></span> $5 and $6</p></body></html>')
+    bad = ('<html><head><script src="https://cdn.example/katex.js"></script></head><body><h2 id="b">B</h2><p>'
+           '<a href="c.html">c</a> <a href="index.html#nowhere">n</a> <a href="https://soft.example/docs/b.html">p</a> '
+           '<span class="math inline">\\(x_t\\)</span> $$y$$ saved in /tmp/tmpab12/run and ~/fine</p>'
+           '<pre><code>/root/.cache/x UserWarning: careful</code></pre></body></html>')
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d); (d / 'site_libs').mkdir(); (d / 'site_libs' / 'x.css').write_text('')
+        (d / 'index.html').write_text(good); (d / 'b.html').write_text(good.replace('id="a"', 'id="b"'))
+        probs, n = check(d, bases=['https://soft.example/docs'])
+        assert n == 2 and probs == [], probs
+        (d / 'b.html').write_text(bad)
+        probs = '\n'.join(check(d, bases=['https://soft.example/docs'])[0])
+    for want in ['loads https://cdn.example', 'broken link c.html', 'missing anchor #nowhere', 'unpublished site', 'maths left as TeX',
+                 'raw TeX', 'build-machine path: ...', '/tmp/tmpab12', '/root/.cache', 'Python warning']:
+        assert want in probs, (want, probs)
+    assert '~/fine' not in probs.replace('/tmp/tmpab12/run and ~/fine', ''), probs
+    print('check_site: self-test passed')
+
 def main(argv):
+    if argv[:1] == ['--selftest']: return selftest()
     site = Path(argv[0] if argv else '_docs')
     if not (site / 'index.html').exists(): sys.exit(f"check_site: no {site}/index.html: build the site first")
     probs, n = check(site, root=Path(__file__).resolve().parent.parent)

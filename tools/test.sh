@@ -43,7 +43,8 @@ if PATH="$PWD/tools:$PATH" nbdev_docs >"$log" 2>&1 && [ -f _docs/index.html ]; t
     [ -f "_docs/$page" ] || { echo "FAIL: no docs page _docs/$page for $nb" >&2; status=1; }
   done
   # every page: relative links and anchors that exist, no network scripts, maths rendered, no machine paths or warnings
-  python tools/check_site.py _docs || { echo "FAIL: the docs site has the problems above" >&2; status=1; }
+  # (--selftest first: the check finds each kind of problem on a made-up site)
+  { python tools/check_site.py --selftest && python tools/check_site.py _docs; } || { echo "FAIL: the docs site has the problems above" >&2; status=1; }
 else
   cat "$log"; echo "FAIL: the docs site did not build" >&2; status=1
 fi
