@@ -189,7 +189,7 @@ def rewrite_show_docs(nb, lib, linkify=lambda s: s):
             name, src = m.group('name'), m.group('src')
             obj = _resolve(src, name, lib)
             head = (f"[source]({src}){{target=\"_blank\" style=\"float:right; font-size:smaller\"}}\n\n" if src else '') + f"{m.group('h')} {name}\n\n"
-            if obj is None:  # nbdev's text, without the empty line nbdev leaves in a signature without parameters
+            if obj is None or not callable(obj):  # nbdev's text, without the empty line nbdev leaves in a signature without parameters
                 body = re.sub(r'\(\n\s*\n\)', '()', f"```python\n{m.group('sig').strip()}\n```\n\n{m.group('doc')}")
             else:
                 try: body = render_doc(obj, name, lib, linkify)
