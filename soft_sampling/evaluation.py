@@ -499,5 +499,7 @@ def plot_pass_at_k(
 )->Figure:
     "pass@k against k, one line per model."
     fig = _plot_curves(curves, title, "k (completions allowed)", "pass@k")
+    ks = sorted({float(k) for c in curves.values() for k in c})
     fig.axes[0].set_xscale("log", base=2)
+    fig.axes[0].set_xticks(ks, [f"{k:g}" for k in ks]); fig.axes[0].minorticks_off()
     return fig
