@@ -9,3 +9,6 @@ from .data import (EMBEDDED_DATASET, pydoc_topics_dataset, tokenize_and_chunk, l
 from .soft_forward import soft_sampling_forward, SoftForwardOutput, SoftInputs, show_rollout
 from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments, freeze_except
 from .grpo import SoftGRPOTrainer, SoftGRPOConfig, soft_generate
+from .evaluation import (soft_loss_sums, loss_vs_alpha, split_blocks, continue_prompts, check_same_vocab, oracle_scores, exacc_err,
+                         seq_rep_n, distinct_n, divergence_length, task_dataset, complete_prompts, pass_at_k, task_scores,
+                         bootstrap_ci, paired_bootstrap_ci, generation_report, task_report, report_table, plot_exacc_err, plot_pass_at_k)

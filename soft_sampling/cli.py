@@ -24,17 +24,18 @@ from .data import (EMBEDDED_DATASET, load_text_dataset, tokenize_and_chunk, arit
 from .distributions import check_dist_args
 from .soft_forward import soft_sampling_forward, MIXINGS
 from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments
+from .evaluation import (CURVE_ALPHAS, loss_vs_alpha, curve_table, save_figure, _figure, check_same_vocab, task_dataset,
+                                      generation_report, task_report, report_table, paired_bootstrap_ci, plot_exacc_err, plot_pass_at_k)
 
 # %% auto #0
-__all__ = ['CURVE_ALPHAS', 'ARITHMETIC_DATASET', 'REWARDS', 'RUN_FILES', 'SFT_DEFAULTS', 'GRPO_DEFAULTS', 'EVAL_DEFAULTS',
-           'COMMANDS', 'ModelArguments', 'DataArguments', 'TrainDataArguments', 'CurveArguments', 'RunArguments',
-           'GRPODataArguments', 'EvalArguments', 'loss_vs_alpha', 'curve_table', 'save_figure', 'plot_loss_vs_alpha',
-           'plot_history', 'previous_run', 'check_output_dir', 'clear_checkpoints', 'text_blocks', 'grpo_prompts',
-           'run_sft', 'run_grpo', 'run_eval', 'Command', 'CLIParser', 'mk_parser', 'load_config', 'apply_config',
-           'parse_command', 'main']
+__all__ = ['ARITHMETIC_DATASET', 'REWARDS', 'RUN_FILES', 'SFT_DEFAULTS', 'GRPO_DEFAULTS', 'EVAL_DEFAULTS', 'COMMANDS',
+           'ModelArguments', 'DataArguments', 'TrainDataArguments', 'CurveArguments', 'RunArguments',
+           'GRPODataArguments', 'EvalArguments', 'plot_loss_vs_alpha', 'plot_history', 'previous_run',
+           'check_output_dir', 'clear_checkpoints', 'text_blocks', 'grpo_prompts', 'MeasureArguments', 'run_sft',
+           'run_grpo', 'EvalModelArguments', 'GenerationArguments', 'run_eval', 'Command', 'CLIParser', 'mk_parser',
+           'load_config', 'apply_config', 'parse_command', 'main']
 
 # %% ../nbs/08_cli.ipynb #72c83413
-CURVE_ALPHAS = (1.0, 0.75, 0.5, 0.25, 0.0)  # the loss-versus-alpha curve: teacher forced (1) to free running (0)
 ARITHMETIC_DATASET = "embedded:arithmetic"  # the default prompts of `grpo`: `arithmetic_dataset`, offline
 REWARDS = {"exact_match": exact_match_reward, "length": length_reward}
 
@@ -134,68 +135,7 @@ class EvalArguments:
         "The `mk_proba_dist` settings of the soft inputs."
         return dict(temperature=self.soft_temperature, top_k=self.soft_top_k, top_p=self.soft_top_p, min_p=self.soft_min_p)
 
-# %% ../nbs/08_cli.ipynb #3b6f6e58
-@delegates(check_dist_args)
-def loss_vs_alpha(
-    model:nn.Module, # A causal LM
-    blocks:Dataset|list[dict], # Rows with "input_ids" (and "attention_mask"), all of one length, as `tokenize_and_chunk` makes them
-    alphas:list[float]=CURVE_ALPHAS, # Guidance weights: 1 = teacher forcing, 0 = free-running soft rollout
-    batch_size:int=8, # Blocks per forward
-    mixing:str="interpolate", # How gold and soft inputs mix (see `soft_sampling_forward`)
-    gumbel_temperature:float|None=None, # Gumbel-softmax noise on the mixture weights (None: none)
-    seed:int=0, # Seed of Bernoulli coins and Gumbel noise
-    **kwargs, # The soft inputs' distribution (`mk_proba_dist` settings)
-)->list[float]: # Mean loss per scored token at each alpha
-    "The loss of `model` on `blocks` at each guidance weight in `alphas`, without gradient."
-    _check_alphas("alphas", alphas)
-    _check_count("batch_size", batch_size, none_ok=False)
-    if len(blocks) == 0: raise ValueError("blocks is empty: there is nothing to evaluate")
-    device = next(model.parameters()).device
-    sums, count, was_training = [0.0] * len(alphas), 0, model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            for s in range(0, len(blocks), batch_size):
-                rows = blocks[s:s + batch_size]
-                if isinstance(rows, list): rows = {k: [r[k] for r in rows] for k in rows[0]}
-                ids = torch.tensor(rows["input_ids"], device=device)
-                mask = torch.tensor(rows["attention_mask"], device=device) if "attention_mask" in rows else None
-                for i, a in enumerate(alphas):
-                    mode = dict(mode="parallel", n_passes=0) if a == 1 else dict(mode="detached")
-                    out = soft_sampling_forward(model, ids, a, mask, reduction="sum", mixing=mixing, gumbel_temperature=gumbel_temperature,
-                                                seed=seed, **mode, **kwargs)
-                    sums[i] += out.loss.item()
-                count += int(out.n_tokens)
-    finally: model.train(was_training)
-    return [s / max(count, 1) for s in sums]
-
 # %% ../nbs/08_cli.ipynb #64059fe7
-def curve_table(
-    alphas:list[float], # The guidance weights, one row each
-    curves:dict[str, list[float]], # Column name -> one loss per alpha
-)->str:
-    "A text table of losses: one row per alpha, one column per curve."
-    for name, values in curves.items():
-        if len(values) != len(alphas): raise ValueError(f"curve {name!r} has {len(values)} values for {len(alphas)} alphas")
-    width = max([8] + [len(n) for n in curves])
-    lines = ["alpha" + "".join(f"  {n:>{width}}" for n in curves)]
-    lines += [f"{a:5.2f}" + "".join(f"  {v[i]:>{width}.4f}" for v in curves.values()) for i, a in enumerate(alphas)]
-    return "\n".join(lines)
-
-def _figure(title:str, xlabel:str, ylabel:str):
-    "A new figure with one set of axes, on the Agg canvas."
-    fig = Figure(figsize=(6, 3.6))
-    ax = fig.add_subplot()
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    ax.grid(alpha=0.3)
-    return fig, ax
-
-def save_figure(fig:Figure, path:str|Path) -> Path:
-    "Write `fig` as a PNG to `path`."
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    return Path(path)
-
 def plot_loss_vs_alpha(
     alphas:list[float], # The guidance weights
     curves:dict[str, list[float]], # Legend label -> one loss per alpha
@@ -295,6 +235,30 @@ def grpo_prompts(data_args:GRPODataArguments) -> tuple[Dataset, Dataset|None]:
     held_out = range(len(train), min(len(train) + k, len(data)))
     return train, (data.select(held_out) if len(held_out) else None)
 
+# %% ../nbs/08_cli.ipynb #adc6e4b1
+@dataclass
+class MeasureArguments:
+    "What `sft` and `grpo` measure on generated text before and after training."
+    _argument_group_name = "generation measures before and after training"
+    skip_generation_measures: bool = field(default=False, metadata={"help": "Skip them: sft's continuations of the eval blocks (repetition, distinct-n, divergence from the gold text) and grpo's accuracy and pass@k on the held-out prompts."})
+    measure_prefix_len: int = field(default=32, metadata={"help": "sft: tokens of each eval block given as the prompt of a continuation."})
+    measure_gen_len: int = field(default=32, metadata={"help": "sft: tokens each continuation runs for (measure_prefix_len + measure_gen_len <= block_size)."})
+    measure_num_samples: int = field(default=4, metadata={"help": "grpo: sampled completions per held-out prompt, for pass@k (0: greedy accuracy only)."})
+    measure_pass_k: list[int] = field(default_factory=lambda: [1, 4], metadata={"help": "grpo: the k of pass@k, each at most measure_num_samples."})
+
+    def __post_init__(self):
+        _check_count("measure_prefix_len", self.measure_prefix_len, none_ok=False); _check_count("measure_gen_len", self.measure_gen_len, none_ok=False)
+        if not (_is_int(self.measure_num_samples) and self.measure_num_samples >= 0):
+            raise ValueError(f"measure_num_samples must be an int >= 0, got {self.measure_num_samples!r}")
+        if not (isinstance(self.measure_pass_k, (list, tuple)) and self.measure_pass_k and all(_is_int(k) and k >= 1 for k in self.measure_pass_k)):
+            raise ValueError(f"measure_pass_k must be a non-empty list of ints >= 1, got {self.measure_pass_k!r}")
+        if self.measure_num_samples and max(self.measure_pass_k) > self.measure_num_samples:
+            raise ValueError(f"measure_pass_k={list(self.measure_pass_k)} holds k larger than measure_num_samples={self.measure_num_samples}")
+
+def _before_after_table(before:dict|None, after:dict|None) -> str:
+    "The measures of two reports side by side."
+    return report_table({k: r["measures"] for k, r in (("before", before), ("after", after)) if r is not None})
+
 # %% ../nbs/08_cli.ipynb #c8ba0b96
 def _curve_kwargs(args) -> dict:
     "`loss_vs_alpha` settings from training arguments: the same soft inputs the trainer's evaluation uses."
@@ -325,10 +289,15 @@ def run_sft(
     curve_args:CurveArguments, # Alphas of the loss-versus-alpha curve
     run_args:RunArguments, # Whether to overwrite an earlier run
     training_args:SoftDecodingTrainingArguments, # The trainer's settings (output_dir, steps, schedule, soft inputs, ...)
+    measure_args:MeasureArguments|None=None, # Generation measures before and after training (None: the defaults)
 )->dict: # What metrics.json holds
     "Fine-tune with scheduled soft sampling; write checkpoints, the final model, plots and metrics.json to `output_dir`."
     start, out = time.time(), Path(training_args.output_dir)
     checkpoint = check_output_dir(out, run_args.overwrite_output_dir, training_args.resume_from_checkpoint)
+    ma = measure_args or MeasureArguments()
+    if not ma.skip_generation_measures and ma.measure_prefix_len + ma.measure_gen_len > data_args.block_size:
+        raise ValueError(f"measure_prefix_len + measure_gen_len = {ma.measure_prefix_len} + {ma.measure_gen_len} exceeds block_size={data_args.block_size}: "
+                         "lower --measure_prefix_len or --measure_gen_len, or pass --skip_generation_measures")
     text = load_text_dataset(data_args.dataset_name, data_args.text_column)
     model, tok = load_model_and_tokenizer(model_args.model_name_or_path)
     blocks = text_blocks(text, tok, data_args)
@@ -338,18 +307,26 @@ def run_sft(
     alphas = curve_args.curve_alphas
     print(f"Loss versus alpha of the model before training, on {len(blocks['eval'])} eval blocks ...", flush=True)
     before = loss_vs_alpha(trainer.model, blocks["eval"], alphas, **_curve_kwargs(training_args))  # on the trainer's device
+    measure = lambda: None if ma.skip_generation_measures else generation_report(
+        trainer.model, blocks["eval"], ma.measure_prefix_len, ma.measure_gen_len, batch_size=training_args.per_device_eval_batch_size, seed=training_args.seed)
+    gen_before = measure()
     result = trainer.train(resume_from_checkpoint=checkpoint)
     trainer.save_model()
     trainer.save_state()
     after = loss_vs_alpha(trainer.model, blocks["eval"], alphas, **_curve_kwargs(training_args))
+    gen_after = measure()
     evals = [h for h in trainer.state.log_history if any(k.startswith("eval_") for k in h)]
     metrics = dict(command="sft", model=model_args.model_name_or_path, dataset=data_args.dataset_name, block_size=data_args.block_size,
                    train_blocks=len(blocks["train"]), eval_blocks=len(blocks["eval"]), resumed_from=checkpoint, train=result.metrics,
                    eval=evals[-1] if evals else None, loss_vs_alpha=dict(alphas=alphas, before=before, after=after),
+                   generation=None if gen_before is None else dict(before=gen_before, after=gen_after),
                    wall_time_s=round(time.time() - start, 1))
     _write_json(out / "metrics.json", metrics)
     _sft_plots(out, trainer, alphas, before, after)
     print(curve_table(alphas, {"before": before, "after": after}))
+    if gen_before is not None:
+        print(f"Continuations of {len(blocks['eval'])} eval blocks ({ma.measure_gen_len} tokens after {ma.measure_prefix_len}), mean [95% bootstrap interval]:")
+        print(_before_after_table(gen_before, gen_after))
     checkpoints = "checkpoints, " if any(out.glob(f"{PREFIX_CHECKPOINT_DIR}-*")) else ""
     print(f"Wrote the model, {checkpoints}metrics.json, training_loss.png, guidance_alpha.png and loss_vs_alpha.png to {out}")
     return metrics
@@ -360,6 +337,7 @@ def run_grpo(
     data_args:GRPODataArguments, # Prompts and reward
     run_args:RunArguments, # Whether to overwrite an earlier run
     config, # A `SoftGRPOConfig`: trl's GRPO settings plus the soft rollout's
+    measure_args:MeasureArguments|None=None, # Generation measures before and after training (None: the defaults)
 )->dict: # What metrics.json holds
     "Train with soft-rollout GRPO; write checkpoints, the final model, reward.png and metrics.json to `output_dir`."
     from soft_sampling.grpo import SoftGRPOTrainer
@@ -375,15 +353,23 @@ def run_grpo(
     trainer = SoftGRPOTrainer(model=model, reward_funcs=REWARDS[data_args.reward], args=config, train_dataset=prompts,
                               eval_dataset=held_out, processing_class=tok)
     held_out_reward = lambda: None if held_out is None else trainer.evaluate()["eval_reward"]
+    ma = measure_args or MeasureArguments()
+    measurable = held_out is not None and "answer" in held_out.column_names and not ma.skip_generation_measures
+    dist = dict(temperature=config.temperature, top_k=config.top_k, top_p=config.top_p, min_p=config.min_p)
+    measure = lambda: None if not measurable else task_report(
+        trainer.model, tok, held_out, num_samples=ma.measure_num_samples, pass_k=tuple(ma.measure_pass_k), max_new_tokens=config.max_completion_length,
+        batch_size=config.per_device_eval_batch_size, seed=config.seed, **dist)
     before = held_out_reward() if checkpoint is None else None  # a resumed run's weights are loaded by train()
+    task_before = measure() if checkpoint is None else None
     result = trainer.train(resume_from_checkpoint=checkpoint)
     after = held_out_reward()
+    task_after = measure()
     trainer.save_model()
     trainer.save_state()
     rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
     metrics = dict(command="grpo", model=model_args.model_name_or_path, dataset=data_args.dataset_name, reward=data_args.reward,
                    num_prompts=len(prompts), num_eval_prompts=0 if held_out is None else len(held_out), eval_reward_before=before,
-                   eval_reward_after=after, resumed_from=checkpoint, train=result.metrics, rewards=rewards, wall_time_s=round(time.time() - start, 1))
+                   eval_reward_after=after, task=None if task_after is None else dict(before=task_before, after=task_after), resumed_from=checkpoint, train=result.metrics, rewards=rewards, wall_time_s=round(time.time() - start, 1))
     _write_json(out / "metrics.json", metrics)
     fig = plot_history(trainer.state.log_history, {"reward": "training prompts (new ones each step)"}, f"mean reward ({data_args.reward})", "GRPO reward")
     if after is not None:
@@ -392,37 +378,127 @@ def run_grpo(
     save_figure(fig, out / "reward.png")
     if rewards: print(f"Mean reward: first logging step {rewards[0]:.3f}, last {rewards[-1]:.3f}")
     if after is not None: print(f"Mean reward on {len(held_out)} held-out prompts: " + (f"before {before:.3f}, " if before is not None else "") + f"after {after:.3f}")
+    if task_after is not None:
+        print(f"Accuracy and pass@k on {len(held_out)} held-out prompts ({ma.measure_num_samples} samples each), mean [95% bootstrap interval]:")
+        print(_before_after_table(task_before, task_after))
     checkpoints = "checkpoints, " if any(out.glob(f"{PREFIX_CHECKPOINT_DIR}-*")) else ""
     print(f"Wrote the model, {checkpoints}metrics.json and reward.png to {out}")
     return metrics
 
 # %% ../nbs/08_cli.ipynb #e03bf0d4
+@dataclass
+class EvalModelArguments:
+    "Which models `eval` measures: one, or several compared side by side."
+    _argument_group_name = "model"
+    model_name_or_path: list[str] = field(default_factory=lambda: [EMBEDDED_MODEL], metadata={"help": "One or more causal LMs (hub ids or local folders; the default is the embedded SmolLM2-135M-Instruct, offline), measured on the same data and shown side by side."})
+
+@dataclass
+class GenerationArguments:
+    "What `eval` measures on generated text, besides the loss-versus-alpha curve."
+    _argument_group_name = "generation and task"
+    generation: bool = field(default=False, metadata={"help": "Continue held-out blocks (the first prefix_len tokens as the prompt, gen_len new tokens, greedy and sampled) and report repetition, distinct-n and divergence from the gold text; with oracle_model_name_or_path also NLL-oracle and the excess accumulated error (ExAccErr)."})
+    oracle_model_name_or_path: str | None = field(default=None, metadata={"help": "A causal LM with the models' tokenizer (ideally a larger one) that scores the continuations: NLL-oracle and the excess accumulated error (needs --generation)."})
+    prefix_len: int = field(default=32, metadata={"help": "Tokens of each eval block given as the prompt of a continuation."})
+    gen_len: int = field(default=32, metadata={"help": "Tokens each continuation runs for; prefix_len + gen_len must fit in block_size."})
+    task: str | None = field(default=None, metadata={"help": "'arithmetic' (the built-in questions, another seed than grpo's) or a .json/.jsonl file with 'prompt' (text or messages) and 'answer': greedy exact-match accuracy and pass@k."})
+    num_task_prompts: int = field(default=32, metadata={"help": "Task prompts to use (arithmetic questions drawn, or the first rows of the file)."})
+    num_samples: int = field(default=8, metadata={"help": "Sampled completions per task prompt, for pass@k (0: greedy accuracy only)."})
+    pass_k: list[int] = field(default_factory=lambda: [1, 4, 8], metadata={"help": "The k of pass@k, each at most num_samples."})
+    max_new_tokens: int = field(default=16, metadata={"help": "The longest task completion."})
+    sample_temperature: float = field(default=1.0, metadata={"help": "Temperature of the sampled continuations and completions."})
+    sample_top_k: int | None = field(default=None, metadata={"help": "Top-k of the sampling (None or 0: off)."})
+    sample_top_p: float | None = field(default=None, metadata={"help": "Top-p of the sampling (None or 1: off)."})
+    sample_min_p: float | None = field(default=None, metadata={"help": "Min-p of the sampling (None: off)."})
+
+    def __post_init__(self):
+        for name in ("prefix_len", "gen_len", "num_task_prompts", "max_new_tokens"): _check_count(name, getattr(self, name), none_ok=False)
+        if not (_is_int(self.num_samples) and self.num_samples >= 0): raise ValueError(f"num_samples must be an int >= 0, got {self.num_samples!r}")
+        if not (isinstance(self.pass_k, (list, tuple)) and self.pass_k and all(_is_int(k) and k >= 1 for k in self.pass_k)):
+            raise ValueError(f"pass_k must be a non-empty list of ints >= 1, got {self.pass_k!r}")
+        if self.task is not None and self.num_samples and max(self.pass_k) > self.num_samples:
+            raise ValueError(f"pass_k={list(self.pass_k)} holds k larger than num_samples={self.num_samples}: raise --num_samples or lower --pass_k")
+        if self.oracle_model_name_or_path and not self.generation: raise ValueError("oracle_model_name_or_path scores continuations: pass --generation too")
+        try: check_dist_args(**self.sampling())
+        except ValueError as e: raise ValueError(f"sample_{e}") from None
+
+    def sampling(self) -> dict:
+        "The `mk_proba_dist` settings of the sampled continuations and completions."
+        return dict(temperature=self.sample_temperature, top_k=self.sample_top_k, top_p=self.sample_top_p, min_p=self.sample_min_p)
+
+def _labels(names:list[str]) -> list[str]:
+    "Short names of models for tables and legends: the folder names, unless two coincide."
+    short = [Path(str(n)).name or str(n) for n in names]
+    return short if len(set(short)) == len(short) else [str(n) for n in names]
+
 def run_eval(
-    model_args:ModelArguments, # The model to evaluate
+    model_args:EvalModelArguments, # The models to evaluate
     data_args:DataArguments, # The text: its eval split is used
     curve_args:CurveArguments, # The alphas
     eval_args:EvalArguments, # Batch size, soft inputs, where to write
-)->dict: # What eval_loss_vs_alpha.json holds
-    "Print the eval loss of a model at each guidance weight; write it as JSON and PNG to `output_dir`, if given."
+    gen_args:GenerationArguments|None=None, # Continuations, oracle, task (None: the curve only)
+)->dict: # What eval_loss_vs_alpha.json holds, plus "generation" and "task" per model
+    "Print the loss-versus-alpha curve and the generation and task measures of one or more models; write JSON and PNGs to `output_dir`, if given."
+    gen_args = gen_args or GenerationArguments()
     out = Path(eval_args.output_dir) if eval_args.output_dir else None
     if out is not None and out.exists() and not out.is_dir(): raise ValueError(f"output_dir {str(out)!r} is a file, not a folder")
+    if gen_args.generation and gen_args.prefix_len + gen_args.gen_len > data_args.block_size:
+        raise ValueError(f"prefix_len + gen_len = {gen_args.prefix_len} + {gen_args.gen_len} exceeds block_size={data_args.block_size}: "
+                         "lower --prefix_len or --gen_len, or raise --block_size")
+    task = task_dataset(gen_args.task, gen_args.num_task_prompts) if gen_args.task else None
     text = load_text_dataset(data_args.dataset_name, data_args.text_column)
-    model, tok = load_model_and_tokenizer(model_args.model_name_or_path)
-    blocks = text_blocks(text, tok, data_args, splits=("eval",))["eval"]
-    model.to("cuda" if torch.cuda.is_available() else "cpu")
-    alphas = curve_args.curve_alphas
-    losses = loss_vs_alpha(model, blocks, alphas, eval_args.per_device_eval_batch_size, eval_args.soft_mixing, seed=eval_args.seed,
-                           **eval_args.distribution())
-    result = dict(command="eval", model=model_args.model_name_or_path, dataset=data_args.dataset_name, block_size=data_args.block_size,
-                  eval_blocks=len(blocks), alphas=alphas, loss=losses)
-    print(f"Eval loss of {model_args.model_name_or_path} on {len(blocks)} blocks of {data_args.block_size} tokens of {data_args.dataset_name}:")
-    print(curve_table(alphas, {"loss": losses}))
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    oracle_name, oracle, oracle_tok = gen_args.oracle_model_name_or_path, None, None
+    if oracle_name: oracle, oracle_tok = load_model_and_tokenizer(oracle_name); oracle.to(device)
+    names, labels, alphas, progress = model_args.model_name_or_path, _labels(model_args.model_name_or_path), curve_args.curve_alphas, sys.stderr.isatty()
+    losses, gens, tasks, n_blocks = {}, {}, {}, {}
+    for name, label in zip(names, labels):
+        model, tok = load_model_and_tokenizer(name)
+        if oracle is not None: check_same_vocab(tok, oracle_tok, name, oracle_name)
+        blocks = text_blocks(text, tok, data_args, splits=("eval",))["eval"]
+        model.to(device)
+        n_blocks[label] = len(blocks)
+        losses[label] = loss_vs_alpha(model, blocks, alphas, eval_args.per_device_eval_batch_size, eval_args.soft_mixing, seed=eval_args.seed,
+                                      **eval_args.distribution())
+        if gen_args.generation:
+            gens[label] = generation_report(model, blocks, gen_args.prefix_len, gen_args.gen_len, oracle, batch_size=eval_args.per_device_eval_batch_size,
+                                            seed=eval_args.seed, progress=progress, **gen_args.sampling())
+        if task is not None:
+            tasks[label] = task_report(model, tok, task, num_samples=gen_args.num_samples, pass_k=tuple(gen_args.pass_k),
+                                       max_new_tokens=gen_args.max_new_tokens, batch_size=eval_args.per_device_eval_batch_size,
+                                       seed=eval_args.seed, progress=progress, **gen_args.sampling())
+        del model
+    first = labels[0]
+    result = dict(command="eval", model=names[0] if len(names) == 1 else names, dataset=data_args.dataset_name, block_size=data_args.block_size,
+                  eval_blocks=n_blocks[first], alphas=alphas, loss=losses[first], losses=losses)
+    print(f"Eval loss of {', '.join(map(str, names))} on {n_blocks[first]} blocks of {data_args.block_size} tokens of {data_args.dataset_name}:")
+    print(curve_table(alphas, {"loss": losses[first]} if len(names) == 1 else losses))
+    measures = {l: {f"gen/{k}": v for k, v in gens.get(l, {}).get("measures", {}).items()} | {f"task/{k}": v for k, v in tasks.get(l, {}).get("measures", {}).items()}
+                for l in labels}
+    diffs = {f"{l} - {first}": {f"task/{k}": [round(x, 6) for x in paired_bootstrap_ci(v, tasks[first]["items"][k], seed=eval_args.seed)]
+                                for k, v in tasks[l]["items"].items()} for l in labels[1:] if l in tasks}
+    if gens or tasks:
+        what = [f"{gen_args.gen_len}-token continuations of {n_blocks[first]} blocks after {gen_args.prefix_len} tokens" + (f", oracle {oracle_name}" if oracle_name else "")] if gens else []
+        what += [f"{len(task)} {gen_args.task} prompts, pass@k from {gen_args.num_samples} samples"] if tasks else []
+        print(f"\nGeneration and task measures ({'; '.join(what)}), mean [95% bootstrap interval]:")
+        print(report_table(measures))
+    if diffs:
+        print("\nPaired differences from the first model, mean [95% paired bootstrap interval]:")
+        print(report_table(diffs))
+    metrics = dict(result, oracle=oracle_name, generation=gens, task=tasks, task_name=gen_args.task, paired_differences=diffs)
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         _write_json(out / "eval_loss_vs_alpha.json", result)
-        save_figure(plot_loss_vs_alpha(alphas, {Path(str(model_args.model_name_or_path)).name: losses}), out / "eval_loss_vs_alpha.png")
-        print(f"Wrote eval_loss_vs_alpha.json and eval_loss_vs_alpha.png to {out}")
-    return result
+        _write_json(out / "eval_metrics.json", metrics)
+        save_figure(plot_loss_vs_alpha(alphas, losses), out / "eval_loss_vs_alpha.png")
+        written = ["eval_loss_vs_alpha.json", "eval_metrics.json", "eval_loss_vs_alpha.png"]
+        if any(g["exacc_err"] for g in gens.values()):
+            save_figure(plot_exacc_err({f"{l}, {m}": c for l, g in gens.items() for m, c in g["exacc_err"].items()}), out / "eval_exacc_err.png")
+            written.append("eval_exacc_err.png")
+        if any(t["pass_at_k"] for t in tasks.values()):
+            save_figure(plot_pass_at_k({l: t["pass_at_k"] for l, t in tasks.items()}), out / "eval_pass_at_k.png")
+            written.append("eval_pass_at_k.png")
+        print(f"Wrote {', '.join(written)} to {out}")
+    return metrics
 
 # %% ../nbs/08_cli.ipynb #72924a74
 SFT_DEFAULTS = dict(output_dir="runs/sft", block_size=64, max_eval_samples=8, max_steps=30, per_device_train_batch_size=4,
@@ -438,7 +514,7 @@ EVAL_DEFAULTS = dict(block_size=64, max_eval_samples=16)
 def _grpo_types() -> list[type]:
     "The dataclasses of `grpo`'s options, importing trl's GRPO only now."
     from soft_sampling.grpo import SoftGRPOConfig
-    return [ModelArguments, GRPODataArguments, RunArguments, SoftGRPOConfig]
+    return [ModelArguments, GRPODataArguments, RunArguments, SoftGRPOConfig, MeasureArguments]
 
 @dataclass
 class Command:
@@ -450,12 +526,12 @@ class Command:
 
 COMMANDS = {
     "sft": Command("Fine-tune a causal LM with scheduled soft sampling (SoftDecodingTrainer).",
-                   lambda: [ModelArguments, TrainDataArguments, CurveArguments, RunArguments, SoftDecodingTrainingArguments],
+                   lambda: [ModelArguments, TrainDataArguments, CurveArguments, RunArguments, SoftDecodingTrainingArguments, MeasureArguments],
                    lambda: dict(SFT_DEFAULTS, **_cpu_defaults()), run_sft),
     "grpo": Command("Train a causal LM with soft-rollout GRPO (SoftGRPOTrainer) on prompts and a reward.",
                     _grpo_types, lambda: dict(GRPO_DEFAULTS, **_cpu_defaults()), run_grpo),
-    "eval": Command("Print a model's eval loss at guidance weights from 1 (teacher forced) to 0 (free running).",
-                    lambda: [ModelArguments, DataArguments, CurveArguments, EvalArguments], lambda: dict(EVAL_DEFAULTS), run_eval),
+    "eval": Command("Measure models: eval loss at guidance weights from 1 (teacher forced) to 0 (free running); with --generation and --task, what they generate.",
+                    lambda: [EvalModelArguments, DataArguments, CurveArguments, EvalArguments, GenerationArguments], lambda: dict(EVAL_DEFAULTS), run_eval),
 }
 
 # %% ../nbs/08_cli.ipynb #be28c982

@@ -13,6 +13,7 @@ from transformers import Trainer, TrainingArguments
 from .distributions import ProbabilityDistributionArguments
 from .schedules import GuidanceAlphaScheduler, SCHEDULES
 from .soft_forward import soft_sampling_forward, unwrap_model, MODES, MIXINGS
+from .evaluation import soft_loss_sums
 
 # %% auto #0
 __all__ = ['SoftDecodingTrainingArguments', 'sharded_parameters', 'refuse_sharded_parameters', 'SoftDecodingTrainer',
@@ -168,17 +169,15 @@ def _alpha_key(a:float) -> str: return f"loss_alpha_{a:g}"
 @patch
 @torch.no_grad()
 def _eval_loss(self:SoftDecodingTrainer, model, inputs, return_outputs=False):
-    "The mean loss at the first eval alpha; sums every eval alpha's token loss into `self._eval_sums`."
-    means = []
-    for a in self.args.eval_guidance_alphas:
-        kw = dict(mode="parallel", n_passes=0) if a == 1 else dict(mode="detached")
-        kw |= dict(mixing=self.args.soft_mixing, gumbel_temperature=self.args.soft_gumbel_temperature, **self.args.distribution().to_dict())
-        out = soft_sampling_forward(model, inputs["input_ids"], a, inputs.get("attention_mask"), inputs.get("labels"),
-                                    reduction="sum", seed=self.args.seed, **kw)
-        sums = getattr(self, "_eval_sums", None)
-        if sums is not None: sums[a] += torch.stack([out.loss.double(), out.n_tokens.double()])
-        means.append(out.loss / out.n_tokens.clamp(min=1))
-    return (means[0], {"loss": means[0]}) if return_outputs else means[0]
+    "The mean loss at the first eval alpha; sums every eval alpha's token loss into `self._eval_sums` (`soft_loss_sums`, as `loss_vs_alpha`)."
+    alphas = self.args.eval_guidance_alphas
+    batch = soft_loss_sums(model, inputs["input_ids"], alphas, inputs.get("attention_mask"), inputs.get("labels"), mixing=self.args.soft_mixing,
+                           gumbel_temperature=self.args.soft_gumbel_temperature, seed=self.args.seed, **self.args.distribution().to_dict())
+    sums = getattr(self, "_eval_sums", None)
+    if sums is not None:
+        for a, row in zip(alphas, batch): sums[a] += row
+    first = (batch[0, 0] / batch[0, 1].clamp(min=1)).float()
+    return (first, {"loss": first}) if return_outputs else first
 
 @patch
 def prediction_step(self:SoftDecodingTrainer, model, inputs, prediction_loss_only, ignore_keys=None):
