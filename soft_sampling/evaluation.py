@@ -19,26 +19,26 @@ from .data import arithmetic_dataset, exact_match_reward
 from .soft_forward import soft_sampling_forward, cache_kwargs, unwrap_model
 
 # %% auto #0
-__all__ = ['CURVE_ALPHAS', 'EXACC_LENGTHS', 'ARITHMETIC_TASK', 'soft_loss_sums', 'loss_vs_alpha', 'curve_table', 'save_figure',
-           'split_blocks', 'continue_prompts', 'check_same_vocab', 'oracle_scores', 'exacc_lengths', 'exacc_err',
-           'seq_rep_n', 'distinct_n', 'divergence_length', 'task_dataset', 'render_prompt', 'complete_prompts',
-           'pass_at_k', 'task_scores', 'bootstrap_ci', 'paired_bootstrap_ci', 'generation_report', 'task_report',
-           'report_table', 'plot_exacc_err', 'plot_pass_at_k']
+__all__ = ['CURVE_ALPHAS', 'EXACC_LENGTHS', 'ARITHMETIC_TASK', 'soft_loss_sums', 'loss_vs_alpha', 'curve_table', 'split_blocks',
+           'continue_prompts', 'check_same_vocab', 'oracle_scores', 'exacc_lengths', 'exacc_err', 'seq_rep_n',
+           'distinct_n', 'divergence_length', 'task_dataset', 'render_prompt', 'complete_prompts', 'pass_at_k',
+           'task_scores', 'bootstrap_ci', 'paired_bootstrap_ci', 'generation_report', 'task_report', 'report_table',
+           'plot_exacc_err', 'plot_pass_at_k', 'save_figure']
 
 # %% ../nbs/05_evaluation.ipynb #d3f39553
-CURVE_ALPHAS = (1.0, 0.75, 0.5, 0.25, 0.0)  # the loss-versus-alpha curve: teacher forced (1) to free running (0)
-
 def _is_int(x) -> bool: return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 def _check_count(name:str, value, low:int=1):
     "Raise a `ValueError` unless `value` is an int >= `low`."
     if not (_is_int(value) and value >= low): raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
 
+# %% ../nbs/05_evaluation.ipynb #a2afd11b
 def _check_alphas(name:str, alphas):
     "Raise a `ValueError` unless `alphas` is a non-empty list of numbers in [0, 1]."
     ok = isinstance(alphas, (list, tuple)) and alphas and all(isinstance(a, (int, float)) and not isinstance(a, bool) and 0 <= a <= 1 for a in alphas)
     if not ok: raise ValueError(f"{name} must be a non-empty list of numbers in [0, 1] (1: teacher forced, 0: free running), got {alphas!r}")
 
+# %% ../nbs/05_evaluation.ipynb #403fffdd
 @delegates(check_dist_args)
 def soft_loss_sums(
     model:nn.Module, # A causal LM
@@ -60,6 +60,9 @@ def soft_loss_sums(
                                         gumbel_temperature=gumbel_temperature, seed=seed, **mode, **kwargs)
             rows.append(torch.stack([out.loss.detach().double(), torch.as_tensor(out.n_tokens, device=out.loss.device).double()]))
     return torch.stack(rows)
+
+# %% ../nbs/05_evaluation.ipynb #62cbea80
+CURVE_ALPHAS = (1.0, 0.75, 0.5, 0.25, 0.0)  # the loss-versus-alpha curve: teacher forced (1) to free running (0)
 
 # %% ../nbs/05_evaluation.ipynb #15b3834c
 @delegates(check_dist_args)
@@ -102,20 +105,6 @@ def curve_table(
     lines = ["alpha" + "".join(f"  {n:>{width}}" for n in curves)]
     lines += [f"{a:5.2f}" + "".join(f"  {v[i]:>{width}.4f}" for v in curves.values()) for i, a in enumerate(alphas)]
     return "\n".join(lines)
-
-def _figure(title:str, xlabel:str, ylabel:str):
-    "A new figure with one set of axes, on the Agg canvas."
-    fig = Figure(figsize=(6, 3.6))
-    ax = fig.add_subplot()
-    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    ax.grid(alpha=0.3)
-    return fig, ax
-
-def save_figure(fig:Figure, path:str|Path) -> Path:
-    "Write `fig` as a PNG to `path`."
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    return Path(path)
 
 # %% ../nbs/05_evaluation.ipynb #c54a2368
 def split_blocks(
@@ -222,11 +211,13 @@ def oracle_scores(
 # %% ../nbs/05_evaluation.ipynb #74f99ecf
 EXACC_LENGTHS = (8, 16, 32, 64)  # lengths at which %ExAccErr is reported, clipped to gen_len
 
+# %% ../nbs/05_evaluation.ipynb #47a12d5d
 def exacc_lengths(gen_len:int, lengths:tuple[int, ...]=EXACC_LENGTHS) -> list[int]:
     "The lengths of `lengths` up to `gen_len`, and `gen_len` itself when one is cut."
     _check_count("gen_len", gen_len)
     return sorted({min(l, gen_len) for l in lengths})
 
+# %% ../nbs/05_evaluation.ipynb #bf9d4f9c
 def exacc_err(
     kl_model:torch.Tensor|np.ndarray, # (n, gen_len) KL(oracle || model) per step along the model's continuations
     kl_gold:torch.Tensor|np.ndarray, # (n, gen_len) the same along the gold continuations
@@ -250,6 +241,7 @@ def seq_rep_n(
     _check_count("n", n)
     return [1 - len(set(g)) / len(g) if (g := _ngrams(s, n)) else 0.0 for s in _rows(seqs)]
 
+# %% ../nbs/05_evaluation.ipynb #18a0e904
 def distinct_n(
     seqs:list[list[int]]|torch.Tensor, # Token sequences
     n:int, # n-gram length
@@ -259,6 +251,7 @@ def distinct_n(
     grams = [g for s in _rows(seqs) for g in _ngrams(s, n)]
     return len(set(grams)) / len(grams) if grams else 0.0
 
+# %% ../nbs/05_evaluation.ipynb #22959e01
 def divergence_length(
     generated:list[list[int]]|torch.Tensor, # Generated continuations
     gold:list[list[int]]|torch.Tensor, # The gold continuations, one per generated one
@@ -274,6 +267,7 @@ def divergence_length(
 # %% ../nbs/05_evaluation.ipynb #1bedb5a9
 ARITHMETIC_TASK = "arithmetic"  # the built-in task: `arithmetic_dataset`
 
+# %% ../nbs/05_evaluation.ipynb #f715f808
 def task_dataset(
     task:str, # "arithmetic", or a JSON/JSONL file with "prompt" and "answer" columns
     n:int=32, # Arithmetic questions to draw; for a file, the most rows to use
@@ -291,6 +285,7 @@ def task_dataset(
     rows = rows[:n]
     return Dataset.from_dict({"prompt": [r["prompt"] for r in rows], "answer": [str(r["answer"]) for r in rows]})
 
+# %% ../nbs/05_evaluation.ipynb #92eeb00c
 def render_prompt(
     prompt:str|list[dict], # A plain prompt, or trl's conversational form: a list of messages
     tokenizer, # The model's tokenizer
@@ -394,6 +389,7 @@ def bootstrap_ci(
     lo, hi = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
     return float(stat(x)), float(lo), float(hi)
 
+# %% ../nbs/05_evaluation.ipynb #354dbb9e
 def paired_bootstrap_ci(
     a, # One value per prompt, first model
     b, # One value per prompt, second model (the same prompts)
@@ -446,6 +442,7 @@ def generation_report(
     measures |= {k: _ci(v, seed=seed) for k, v in items.items()}
     return dict(prefix_len=prefix_len, gen_len=gen_len, blocks=len(prompts), measures=dict(sorted(measures.items())), exacc_err=curves, items=items)
 
+# %% ../nbs/05_evaluation.ipynb #2f9c16de
 @delegates(task_scores)
 def task_report(
     model:nn.Module, # The model to evaluate
@@ -475,6 +472,16 @@ def report_table(
     lines += [k.ljust(w0) + "".join(f"  {cols[m][i]:>{widths[m]}}" for m in cols) for i, k in enumerate(names)]
     return "\n".join(lines)
 
+# %% ../nbs/05_evaluation.ipynb #a823a401
+def _figure(title:str, xlabel:str, ylabel:str):
+    "A new figure with one set of axes, on the Agg canvas."
+    fig = Figure(figsize=(6, 3.6))
+    ax = fig.add_subplot()
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    return fig, ax
+
+# %% ../nbs/05_evaluation.ipynb #2272c000
 def _plot_curves(curves:dict[str, dict], title:str, xlabel:str, ylabel:str) -> Figure:
     "One line per model with its interval as a band: curves are model -> {x: [value, lower, upper]}."
     fig, ax = _figure(title, xlabel, ylabel)
@@ -486,6 +493,7 @@ def _plot_curves(curves:dict[str, dict], title:str, xlabel:str, ylabel:str) -> F
     if curves: ax.legend()
     return fig
 
+# %% ../nbs/05_evaluation.ipynb #0ea7bf73
 def plot_exacc_err(
     curves:dict[str, dict], # Model name -> {length: [%ExAccErr, lower, upper]}
     title:str="Excess accumulated error (Arora et al. 2022)", # Title of the plot
@@ -493,6 +501,7 @@ def plot_exacc_err(
     "%ExAccErr against the continuation length, one line per model."
     return _plot_curves(curves, title, "continuation length l (tokens)", "%ExAccErr(l)")
 
+# %% ../nbs/05_evaluation.ipynb #1d482562
 def plot_pass_at_k(
     curves:dict[str, dict], # Model name -> {k: [pass@k, lower, upper]}
     title:str="pass@k", # Title of the plot
@@ -503,3 +512,10 @@ def plot_pass_at_k(
     fig.axes[0].set_xscale("log", base=2)
     fig.axes[0].set_xticks(ks, [f"{k:g}" for k in ks]); fig.axes[0].minorticks_off()
     return fig
+
+# %% ../nbs/05_evaluation.ipynb #0dad4d2c
+def save_figure(fig:Figure, path:str|Path) -> Path:
+    "Write `fig` as a PNG to `path`."
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return Path(path)
