@@ -1,6 +1,6 @@
 """SoftDecodingTrainer (3 steps) or SoftGRPOTrainer (2 steps) through Trainer/accelerate's FSDP2 path on 2 gloo processes (or DDP, or 1 process).
 
-Usage: [SHARDING=fsdp2|ddp] [SOFT_MODE=backprop] torchrun --nproc_per_node 2 tools/fsdp_trainer_check.py OUT sft|grpo no|yes|N
+Usage: [SHARDING=fsdp2|ddp] [SOFT_MODE=backprop] [GA=1] torchrun --nproc_per_node 2 tools/fsdp_trainer_check.py OUT sft|grpo no|yes|N
 (no: train; N: stop after step N, as an interruption would; yes: resume from the last checkpoint in OUT). Writes OUT/weights_*.pt
 (full weights) and OUT/info_*.json. Run by nbs/11_multi_gpu.ipynb."""
 import json, os, sys, torch
@@ -32,7 +32,8 @@ def main(out, which, resume):
         from soft_sampling.data import pydoc_topics_dataset, tokenize_and_chunk
         from soft_sampling.trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments
         data = tokenize_and_chunk(pydoc_topics_dataset()["train"].select(range(8)), tok, block_size=32).select(range(24))
-        args = SoftDecodingTrainingArguments(output_dir=out, per_device_train_batch_size=4 // world, max_steps=3, learning_rate=3e-3,
+        ga = int(os.environ.get("GA", 1))  # gradient accumulation steps (the 4 rows of a step split over processes and micro-batches)
+        args = SoftDecodingTrainingArguments(output_dir=out, per_device_train_batch_size=4 // world // ga, gradient_accumulation_steps=ga, max_steps=3, learning_rate=3e-3,
             logging_steps=1, save_strategy="steps", save_steps=1, report_to=[], seed=0, use_cpu=True, soft_mode=MODE, soft_top_k=20,
             guidance_min_alpha=0.3, **dist_kw)
         tr = SoftDecodingTrainer(model=model, args=args, train_dataset=data, data_collator=DataCollatorForLanguageModeling(tok, mlm=False), callbacks=stop)
