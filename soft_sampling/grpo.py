@@ -14,6 +14,7 @@ from trl.models import unwrap_model_for_generation
 from .distributions import mk_proba_dist, check_dist_args
 from .trainer import refuse_sharded_parameters
 from .soft_forward import (SoftInputs, activation_checkpointing_off, cache_kwargs, embedding_table, input_embedding_module,
+                                        gathered_parameters, soft_inputs_forward, is_plain,
                                         position_generator, position_ids_from_mask, sample_from, small_support, soft_embedding, unwrap_model)
 
 # %% auto #0
@@ -102,7 +103,7 @@ def soft_generate(
     ids, logps, ents, sups, parts = [], [], [], [], []
     done = torch.zeros(B, dtype=torch.bool, device=dev)
     table = None
-    with activation_checkpointing_off(core):
+    with activation_checkpointing_off(core), gathered_parameters(core):  # under FSDP2: one all-gather for the whole rollout
         out = model(input_ids=prompt_ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1, **kv)
         next_pos = pos[:, -1] + 1
         for k in range(max_new_tokens):
@@ -120,7 +121,7 @@ def soft_generate(
                 w = mix_weight if rollout == "mix" else 0.0
                 p = q if soft == sampling else mk_proba_dist(logits, **soft)
                 step = _soft_step(emb, p, token, w, table)
-                if step.constant is not None and table is None and type(emb) is not nn.Embedding:
+                if step.constant is not None and table is None and not is_plain(emb, nn.Embedding):
                     table = embedding_table(emb, p.shape[-1], dev)
             token = token.masked_fill(done, pad_token_id)
             ids.append(token); logps.append(lp.masked_fill(done, 0.0)); parts.append(step)
@@ -161,6 +162,14 @@ def _pad_steps(t:Tensor, C:int) -> Tensor:
     "Crop or zero-pad dim 1 to `C` (trl may pad completions to a multiple)."
     if t.shape[1] >= C: return t[:, :C]
     return torch.cat([t, t.new_zeros(t.shape[0], C - t.shape[1], *t.shape[2:])], 1)
+
+def _with_prompt(ids:Tensor, rec:SoftInputs) -> SoftInputs:
+    "The recorded completion inputs preceded by the prompt's tokens (weight 1): one `SoftInputs` for the whole sequence."
+    P, K = ids.shape[1] - rec.indices.shape[1], rec.indices.shape[-1]
+    pi = F.pad(ids[:, :P, None], (0, K - 1))
+    pw = F.pad(torch.ones(*pi.shape[:2], 1, dtype=rec.weights.dtype, device=ids.device), (0, K - 1))
+    const = None if rec.constant is None else torch.cat([rec.constant.new_zeros(ids.shape[0], P, rec.constant.shape[-1]), rec.constant], 1)
+    return SoftInputs(torch.cat([pi, rec.indices], 1), torch.cat([pw, rec.weights], 1), const)
 
 class SoftGRPOTrainer(GRPOTrainer):
     "trl's `GRPOTrainer` with soft rollouts, and log-probabilities computed on the recorded soft inputs."
@@ -232,24 +241,24 @@ class SoftGRPOTrainer(GRPOTrainer):
                                                               compute_entropy, compute_aux_loss, **kwargs)
         C, B = logits_to_keep, input_ids.shape[0]
         bs = batch_size or B
-        emb = input_embedding_module(unwrap_model(model))
+        core = unwrap_model(model)
         multiplex = self.args.soft_rollout == "multiplex"
         logps, ents = [], []
         for s in range(0, B, bs):
             ids, mask = input_ids[s:s + bs], attention_mask[s:s + bs]
             rec = SoftInputs(soft.indices[s:s + bs, :C], soft.weights[s:s + bs, :C], None if soft.constant is None else soft.constant[s:s + bs, :C])
-            x = torch.cat([emb(ids[:, :-C]), rec.embed(emb)], 1)
+            x = _with_prompt(ids, rec)  # embedded inside the forward, where FSDP has the embedding gathered
             pos = position_ids_from_mask(mask)
-            with self.accelerator.autocast():
+            with self.accelerator.autocast(), soft_inputs_forward(core):
                 if multiplex:
-                    logits = model(inputs_embeds=x, attention_mask=mask, position_ids=pos, logits_to_keep=C + 1, use_cache=False).logits[:, :-1]
+                    logits = model(soft_inputs=x, attention_mask=mask, position_ids=pos, logits_to_keep=C + 1, use_cache=False).logits[:, :-1]
                     lp_all = torch.log_softmax(logits.float() / self.temperature, -1)
                     logps.append(lp_all.gather(-1, rec.indices).sum(-1))
                     if compute_entropy: ents.append(-(lp_all.exp() * lp_all).sum(-1))
                 else:
                     labels = ids.masked_fill(mask == 0, -100)
                     labels[:, :-C] = -100
-                    out = model(inputs_embeds=x, attention_mask=mask, position_ids=pos, labels=labels, fused_lm_head=True)
+                    out = model(soft_inputs=x, attention_mask=mask, position_ids=pos, labels=labels, fused_lm_head=True)
                     logps.append(out.log_probs[:, -C:])
                     if compute_entropy: ents.append(out.entropy[:, -C:])
         return torch.cat(logps), (torch.cat(ents) if compute_entropy else None), None

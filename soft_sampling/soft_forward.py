@@ -17,9 +17,10 @@ from .distributions import mk_proba_dist, check_dist_args
 
 # %% auto #0
 __all__ = ['SPARSE_SUPPORT_FRACTION', 'MODES', 'MIXINGS', 'DEFER_WEIGHT_GRADS', 'position_ids_from_mask', 'unwrap_model',
-           'input_embedding_module', 'cache_kwargs', 'embedding_table', 'small_support', 'embed_mixture',
+           'input_embedding_module', 'cache_kwargs', 'is_plain', 'embedding_table', 'small_support', 'embed_mixture',
            'soft_embedding', 'position_generator', 'gumbel_like', 'sample_from', 'deferred_weight_grads', 'SoftInputs',
-           'SoftForwardOutput', 'activation_checkpointing_off', 'soft_sampling_forward', 'show_rollout']
+           'SoftForwardOutput', 'activation_checkpointing_off', 'fsdp_modules', 'gathered_parameters',
+           'soft_inputs_forward', 'soft_sampling_forward', 'show_rollout']
 
 # %% ../nbs/02_soft_forward.ipynb #61c04edb
 def position_ids_from_mask(
@@ -51,9 +52,13 @@ def cache_kwargs(model:nn.Module, cache) -> dict:
 # %% ../nbs/02_soft_forward.ipynb #b4bb817b
 SPARSE_SUPPORT_FRACTION = 1 / 8  # gather the support's rows when it holds at most this share of the vocabulary
 
+def is_plain(mod:nn.Module, cls:type) -> bool:
+    "`mod` is a `cls` that computes what `cls.forward` computes (FSDP2's `fully_shard` subclasses it; Gemma's scaled embedding overrides it)."
+    return isinstance(mod, cls) and type(mod).forward is cls.forward
+
 def embedding_table(emb:nn.Module, vocab_size:int, device) -> Tensor:
     "E as the module outputs it: the weight of a plain `nn.Embedding`, else `emb(arange(V))` (keeps any scaling)."
-    return emb.weight if type(emb) is nn.Embedding else emb(torch.arange(vocab_size, device=device))
+    return emb.weight if is_plain(emb, nn.Embedding) else emb(torch.arange(vocab_size, device=device))
 
 def small_support(
     p:Float[Tensor, "*batch vocab"], # Distributions over the vocabulary
@@ -66,13 +71,14 @@ def embed_mixture(
     emb:nn.Module, # The model's input-embedding module
     indices:Int[Tensor, "*batch k"], # Token ids of each mixture
     weights:Float[Tensor, "*batch k"], # Their weights
+    lookup=None, # Called instead of `emb` on the indices (its forward, from inside its own call)
 )->Float[Tensor, "*batch hidden"]:
     "`sum_k weights[..., k] * E[indices[..., k]]` through the embedding module."
-    if type(emb) is nn.Embedding:
+    if is_plain(emb, nn.Embedding):
         i, w = indices.reshape(-1, indices.shape[-1]), weights.reshape(-1, weights.shape[-1])
         x = F.embedding_bag(i, emb.weight, per_sample_weights=w.to(emb.weight.dtype), mode="sum")
         return x.reshape(*indices.shape[:-1], x.shape[-1])
-    e = emb(indices)
+    e = (lookup or emb)(indices)
     return (e * weights.unsqueeze(-1).to(e.dtype)).sum(-2)
 
 def soft_embedding(
@@ -187,11 +193,11 @@ def deferred_weight_grads(
     "Defer the weight gradients of a step-by-step rollout to one product per weight; yields the soft-embedding ops."
     patched = []
     for mod in model.modules():
-        if type(mod) in (nn.Linear, Conv1D) and mod.weight.requires_grad:
-            store = _WeightGradStore(mod.weight, transposed=type(mod) is Conv1D)
+        if (is_plain(mod, nn.Linear) or is_plain(mod, Conv1D)) and mod.weight.requires_grad:
+            store = _WeightGradStore(mod.weight, transposed=isinstance(mod, Conv1D))
             mod.forward = (lambda x, s=store, m=mod: s(x, m.bias))
             patched.append(mod)
-    plain = type(emb) is nn.Embedding and emb.weight.requires_grad
+    plain = is_plain(emb, nn.Embedding) and emb.weight.requires_grad
     emb_store = _WeightGradStore(emb.weight, transposed=True) if plain else None
     def matmul(p, table): return emb_store(p) if (emb_store is not None and table is emb.weight) else p @ table
     def mixture(e, idx, w): return emb_store.bag(idx, w) if (emb_store is not None and e is emb) else embed_mixture(e, idx, w)
@@ -211,9 +217,9 @@ class SoftInputs:
     weights: Tensor  # (batch, seq, K) their weights
     constant: Tensor|None = None  # (batch, seq, hidden) a constant part (the detached soft embeddings)
 
-    def embed(self, emb:nn.Module) -> Tensor:
+    def embed(self, emb:nn.Module, lookup=None) -> Tensor:
         "The input embeddings: gradient to E through the gathered tokens, none through the constant part."
-        x = embed_mixture(emb, self.indices, self.weights)
+        x = embed_mixture(emb, self.indices, self.weights, lookup)
         return x if self.constant is None else x + self.constant.to(x.dtype)
 
 @dataclass
@@ -262,6 +268,73 @@ def activation_checkpointing_off(model:nn.Module):
     try: yield
     finally:
         for m in mods: m.gradient_checkpointing = True
+
+# %% ../nbs/02_soft_forward.ipynb #f5d0a102
+def fsdp_modules(model:nn.Module) -> list[nn.Module]:
+    "The modules of `model` sharded by FSDP2's `fully_shard`, outermost first (none for a plain or DDP model)."
+    try: from torch.distributed.fsdp import FSDPModule
+    except ImportError: return []
+    return [m for m in model.modules() if isinstance(m, FSDPModule)]
+
+def _fsdp_owner(model:nn.Module, module:nn.Module, mods:list) -> nn.Module|None:
+    "The FSDP unit that holds `module`'s parameters: `module` itself or its nearest sharded ancestor."
+    names = {id(m): n for n, m in model.named_modules()}
+    name, best = names[id(module)], None
+    for m in mods:
+        n = names[id(m)]
+        if (n == "" or name == n or name.startswith(n + ".")) and (best is None or len(n) > len(names[id(best)])): best = m
+    return best
+
+@contextmanager
+def gathered_parameters(
+    model:nn.Module, # A model, plain, DDP-wrapped or sharded with FSDP2
+    keep_for_backward:bool=False, # Keep them gathered until the end of the backward of the tensor passed to the yielded `keep`
+    only:nn.Module|None=None, # Gather only the FSDP unit that holds this module's parameters
+):
+    "Under FSDP2, all-gather the parameters once for the whole block with FSDP's per-call hooks quiet; else nothing."
+    mods = fsdp_modules(model)
+    if only is not None: mods = [m for m in [_fsdp_owner(model, only, mods)] if m is not None]
+    if not mods:
+        yield lambda t: t
+        return
+    from torch.distributed.fsdp._fully_shard._fsdp_common import TrainingState
+    root = fsdp_modules(model)[0]._get_fsdp_state()
+    root._lazy_init()  # FSDP decides which unit is the root on the first forward; this may be it
+    states = list({id(s): s for s in (m._get_fsdp_state() for m in mods)}.values())
+    for m in mods: m.unshard()
+    # In state PRE_BACKWARD (the one FSDP uses to recompute activations), its forward hooks neither unshard, reshard nor hook backward
+    for s in states: s._training_state = TrainingState.PRE_BACKWARD
+    kept = []
+    def keep(t:Tensor) -> Tensor:
+        "Reduce-scatter the gathered weights' gradients once, at the end of `t`'s backward."
+        if keep_for_backward and t.requires_grad:
+            t.register_hook(lambda g: (root._register_root_post_backward_final_callback(), g)[1])
+            kept.append(t)
+        return t
+    try: yield keep
+    finally:
+        for s in states: s._training_state = TrainingState.IDLE
+        if not kept:
+            for m in mods: m.reshard()
+
+# %% ../nbs/02_soft_forward.ipynb #f5d0a104
+@contextmanager
+def soft_inputs_forward(model:nn.Module):
+    "Within, `model(soft_inputs=SoftInputs(...), ...)` embeds them inside the model's (and its embedding module's) forward."
+    emb = input_embedding_module(model)
+    saved = [(m, m.__dict__.get("forward")) for m in (model, emb)]
+    emb_forward, root_forward = emb.forward, model.forward
+    def embed(x, *args, **kwargs):
+        return x.embed(emb, lookup=emb_forward) if isinstance(x, SoftInputs) else emb_forward(x, *args, **kwargs)
+    def forward(*args, soft_inputs:SoftInputs|None=None, **kwargs):
+        if soft_inputs is not None: kwargs["inputs_embeds"] = emb(soft_inputs)
+        return root_forward(*args, **kwargs)
+    emb.forward, model.forward = embed, forward
+    try: yield model
+    finally:
+        for m, f in saved:
+            if f is None: del m.forward
+            else: m.forward = f
 
 # %% ../nbs/02_soft_forward.ipynb #b53ac539
 class _Rollout:
@@ -348,10 +421,10 @@ class _Rollout:
         noise = torch.stack([d[2] for d in draws], 1) if self.tau else None
         soft_inputs = SoftInputs(ids.unsqueeze(-1), torch.ones(B, T, 1, device=ids.device))
         if n_passes == 0:
-            with torch.no_grad(): self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T))  # tokens, statistics
+            with torch.no_grad(), gathered_parameters(self.core, only=emb): self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T))  # tokens, statistics
             return logits, soft_inputs
         for k in range(n_passes):
-            with torch.no_grad():
+            with torch.no_grad(), gathered_parameters(self.core, only=emb):
                 a, s = self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T))
                 w = torch.ones(B, T, device=ids.device)
                 w[:, 1:] = a
@@ -359,7 +432,7 @@ class _Rollout:
                 consts[:, 1:] = (1 - a)[..., None].to(s.dtype) * s
                 soft_inputs = SoftInputs(ids.unsqueeze(-1), w.unsqueeze(-1), consts)
             with torch.set_grad_enabled(k == n_passes - 1 and torch.is_grad_enabled()):
-                logits = model(inputs_embeds=soft_inputs.embed(emb), attention_mask=mask, position_ids=pos, use_cache=False).logits
+                logits = model(soft_inputs=soft_inputs, attention_mask=mask, position_ids=pos, use_cache=False).logits
         return logits, soft_inputs
 
 # %% ../nbs/02_soft_forward.ipynb #ae85ef4b
@@ -393,14 +466,18 @@ def soft_sampling_forward(
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
     state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, kwargs)
     grad = torch.is_grad_enabled()
-    if mode == "parallel": logits, soft_inputs = state.parallel(n_passes)
-    elif mode == "detached":
-        with torch.no_grad(): logits, soft_inputs = state.rollout(grad=False, record=True)
-        if grad:  # the loss with gradient: one parallel forward over the recorded inputs
-            logits = model(inputs_embeds=soft_inputs.embed(emb), attention_mask=mask, position_ids=state.pos, use_cache=False).logits
-    elif grad and DEFER_WEIGHT_GRADS and not torch.is_autocast_enabled(ids.device.type):
-        with deferred_weight_grads(core, emb) as ops: logits, soft_inputs = state.rollout(grad=True, record=False, ops=ops)
-    else: logits, soft_inputs = state.rollout(grad=grad, record=False)
+    with soft_inputs_forward(core):
+        if mode == "parallel": logits, soft_inputs = state.parallel(n_passes)
+        elif mode == "detached":
+            with torch.no_grad(), gathered_parameters(core): logits, soft_inputs = state.rollout(grad=False, record=True)
+            if grad:  # the loss with gradient: one parallel forward over the recorded inputs
+                logits = model(soft_inputs=soft_inputs, attention_mask=mask, position_ids=state.pos, use_cache=False).logits
+        else:
+            with gathered_parameters(core, keep_for_backward=grad) as keep:
+                if grad and DEFER_WEIGHT_GRADS and not torch.is_autocast_enabled(ids.device.type):
+                    with deferred_weight_grads(core, emb) as ops: logits, soft_inputs = state.rollout(grad=True, record=False, ops=ops)
+                else: logits, soft_inputs = state.rollout(grad=grad, record=False)
+                logits = keep(logits)
     logits = logits[:, :ids.shape[1] - 1]  # predictions of positions 1..T-1
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=-100, reduction="sum")
     n = (targets != -100).sum()

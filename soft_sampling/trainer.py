@@ -89,18 +89,21 @@ class SoftDecodingTrainingArguments(TrainingArguments):
 
 # %% ../nbs/06_trainer.ipynb #a4b51bd5
 def sharded_parameters(trainer:Trainer) -> str|None:
-    "The name of the setup that keeps `trainer`'s weights sharded outside a forward (FSDP, DeepSpeed ZeRO-3), else None."
+    "The name of the setup that keeps `trainer`'s weights sharded outside a forward (FSDP2, FSDP1, DeepSpeed ZeRO-3), else None."
     from transformers.integrations import is_deepspeed_zero3_enabled
-    if getattr(trainer, "is_fsdp_enabled", False): return "FSDP"
+    if getattr(trainer, "is_fsdp_enabled", False):
+        plugin = getattr(getattr(getattr(trainer, "accelerator", None), "state", None), "fsdp_plugin", None)
+        return "FSDP2" if getattr(plugin, "fsdp_version", 1) == 2 else "FSDP1"
     if getattr(trainer, "is_deepspeed_enabled", False) and is_deepspeed_zero3_enabled(): return "DeepSpeed ZeRO-3"
     return None
 
 def refuse_sharded_parameters(trainer:Trainer):
-    "Raise a ValueError naming the setting when `trainer` runs under FSDP or DeepSpeed ZeRO-3, which soft inputs do not support yet."
-    if (how := sharded_parameters(trainer)) is None: return
-    flag = "fsdp" if how == "FSDP" else "deepspeed (zero_optimization.stage 3)"
-    raise ValueError(f"{type(trainer).__name__} does not support {how} yet ({flag}): soft inputs read the embedding weights outside "
-                     "the model's forward, where they are sharded. Use DDP (torchrun / accelerate launch without FSDP) or DeepSpeed ZeRO stage 1 or 2.")
+    "Raise a ValueError naming the setting when `trainer` runs under FSDP1 or DeepSpeed ZeRO-3, which soft inputs do not support; FSDP2 is supported."
+    if (how := sharded_parameters(trainer)) in (None, "FSDP2"): return
+    flag = "fsdp_config version 1" if how == "FSDP1" else "deepspeed (zero_optimization.stage 3)"
+    raise ValueError(f"{type(trainer).__name__} does not support {how} ({flag}): soft inputs are built inside FSDP2's gathered windows "
+                     "only. Use FSDP2 (fsdp='full_shard', fsdp_config={'version': 2}, or accelerate's fsdp_version: 2), DDP, "
+                     "or DeepSpeed ZeRO stage 1 or 2.")
 
 # %% ../nbs/06_trainer.ipynb #8f913407
 def _scored_labels(batch:dict) -> torch.Tensor:
