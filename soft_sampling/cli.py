@@ -312,10 +312,11 @@ def _stopped_early(trainer, out:Path, metrics:dict):
     "After `train`: when the run stopped before max_steps (SIGTERM with --enable_jit_checkpoint), write metrics.json saying so and raise `RunStopped` (143)."
     step, total = trainer.state.global_step, trainer.state.max_steps
     if step >= total: return
-    last, _ = last_complete_checkpoint(out)
-    _write_json(out / "metrics.json", metrics | dict(stopped_early=True, step=step, max_steps=total, checkpoint=str(last) if last else None))
+    last, _ = last_complete_checkpoint(out)  # the just-in-time checkpoint: it may hold the step before the one in memory
+    saved = json.loads((last / "trainer_state.json").read_text())["global_step"] if last else 0
+    _write_json(out / "metrics.json", metrics | dict(stopped_early=True, step=saved, max_steps=total, checkpoint=str(last) if last else None))
     where = f"{last.name} holds it: continue with --resume_from_checkpoint last" if last else "no checkpoint holds it"
-    raise RunStopped(f"stopped early at step {step} of {total} (SIGTERM); {where}. No final model was written; metrics.json says stopped_early", 143)
+    raise RunStopped(f"stopped early at step {saved} of {total} (SIGTERM); {where}. No final model was written; metrics.json says stopped_early", 143)
 
 # %% ../nbs/08_cli.ipynb #249ddfd9
 def text_blocks(
