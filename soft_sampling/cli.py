@@ -244,7 +244,8 @@ def check_output_dir(
     d = Path(output_dir)
     if d.exists() and not d.is_dir(): raise ValueError(f"output_dir {str(d)!r} is a file, not a folder")
     if overwrite_output_dir and resume_from_checkpoint: raise ValueError("pass overwrite_output_dir or resume_from_checkpoint, not both")
-    if (holder := lock_holder(d)) is not None: raise ValueError(lock_message(d, holder))
+    if int(os.environ.get("RANK", "0")) == 0 and (holder := lock_holder(d)) is not None:  # rank 0 holds the lock for all ranks
+        raise ValueError(lock_message(d, holder))
     checkpoint = None
     if resume_from_checkpoint and str(resume_from_checkpoint).lower() in ("last", "latest", "true"):
         last, skipped = last_complete_checkpoint(d)
@@ -275,7 +276,10 @@ class _ClearOnTrainBegin(TrainerCallback):
     "Clear an earlier run's checkpoints when training begins: after the model, data and optimizer are set up, so a run that fails first keeps them."
     def __init__(self, output_dir): self.output_dir = output_dir
     def on_train_begin(self, args, state, control, **kwargs):
-        if state.is_world_process_zero: clear_checkpoints(self.output_dir)
+        if not state.is_world_process_zero: return
+        clear_checkpoints(self.output_dir)
+        for name in (*RUN_FILES, "metrics.json"):  # the old final model too: a new run stopped early must not leave it looking current
+            if (p := Path(self.output_dir) / name).is_file(): p.unlink()
 
 def _run_callbacks(run_args, out:Path) -> list:
     "The callbacks a command adds to its trainer: clearing an earlier run, when told to overwrite it."
@@ -560,7 +564,7 @@ def mk_parser(command:str) -> CLIParser:
     parser.set_defaults(**cmd.defaults())
     for a in parser._actions:
         if a.dest == "resume_from_checkpoint" and a.help and "last" not in a.help:
-            a.help = ("A checkpoint folder to continue from, or 'last': the newest complete checkpoint-* folder in output_dir "
+            a.help = ("Path to a checkpoint folder to continue from, or 'last': the newest complete checkpoint-* folder in output_dir "
                       "(incomplete ones, left by an interrupted save, are skipped and named).")
     return parser
 

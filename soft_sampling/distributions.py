@@ -46,6 +46,18 @@ class ProbabilityDistributionArguments:
     def __post_init__(self): check_dist_args(**asdict(self))
     def to_dict(self) -> dict: return asdict(self)
 
+# %% ../nbs/00_distributions.ipynb #790cbc14
+def _check_logits(x:Tensor, logits:Tensor, temperature:float):
+    "Raise a `ValueError` naming the first row of `x` (the scaled logits) that is NaN, +inf or all -inf; one reduction when all are fine."
+    top = x.amax(-1)
+    if bool(torch.isfinite(top).all()): return
+    row = int((~torch.isfinite(top)).reshape(-1).nonzero()[0, 0])
+    raw = logits.reshape(-1, logits.shape[-1])[row].float()
+    if bool(torch.isfinite(raw.amax())):
+        raise ValueError(f"temperature={temperature!r} is too small: logits / temperature overflow to inf (row {row}); use temperature=0 for greedy")
+    what = "NaN" if bool(raw.isnan().any()) else "+inf" if bool((raw == math.inf).any()) else "only -inf"
+    raise ValueError(f"logits of row {row} hold {what}: no distribution to sample from (a model with NaN weights or inputs?)")
+
 # %% ../nbs/00_distributions.ipynb #b6bfc217
 def mk_proba_dist(
     logits:Float[Tensor, "*batch vocab"], # Next-token logits
@@ -80,15 +92,3 @@ def mk_proba_dist(
         p = x.softmax(-1)
         x = x.masked_fill(p < min_p * p.amax(-1, keepdim=True), -math.inf)
     return x.softmax(-1).to(logits.dtype)
-
-# %% ../nbs/00_distributions.ipynb #790cbc14
-def _check_logits(x:Tensor, logits:Tensor, temperature:float):
-    "Raise a `ValueError` naming the first row of `x` (the scaled logits) that is NaN, +inf or all -inf; one reduction when all are fine."
-    top = x.amax(-1)
-    if bool(torch.isfinite(top).all()): return
-    row = int((~torch.isfinite(top)).reshape(-1).nonzero()[0, 0])
-    raw = logits.reshape(-1, logits.shape[-1])[row].float()
-    if bool(torch.isfinite(raw.amax())):
-        raise ValueError(f"temperature={temperature!r} is too small: logits / temperature overflow to inf (row {row}); use temperature=0 for greedy")
-    what = "NaN" if bool(raw.isnan().any()) else "+inf" if bool((raw == math.inf).any()) else "only -inf"
-    raise ValueError(f"logits of row {row} hold {what}: no distribution to sample from (a model with NaN weights or inputs?)")
