@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #b7f21e5e
 from __future__ import annotations
-import argparse, contextlib, json, os, shutil, sys, time
+import argparse, contextlib, json, os, shutil, sys, time, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -15,7 +15,7 @@ from datasets import Dataset, DatasetDict
 from fastcore.meta import delegates
 from huggingface_hub import constants as hub_constants
 from matplotlib.figure import Figure
-from transformers import DataCollatorForLanguageModeling, HfArgumentParser
+from transformers import DataCollatorForLanguageModeling, HfArgumentParser, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 from transformers.utils import logging as hf_logging
 from .models import EMBEDDED_MODEL, load_model_and_tokenizer
@@ -26,6 +26,8 @@ from .soft_forward import soft_sampling_forward, MIXINGS
 from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments
 from .evaluation import (CURVE_ALPHAS, loss_vs_alpha, curve_table, save_figure, _figure, check_same_vocab, task_dataset,
                                       generation_report, task_report, report_table, paired_bootstrap_ci, plot_exacc_err, plot_pass_at_k)
+from .reliability import (RunStopped, check_training_args, check_writable, checkpoint_is_complete, cleanup_on_failure,
+                                       describe_failure, last_complete_checkpoint, lock_holder, lock_message, run_lock)
 
 # %% auto #0
 __all__ = ['ARITHMETIC_DATASET', 'REWARDS', 'RUN_FILES', 'SFT_DEFAULTS', 'GRPO_DEFAULTS', 'EVAL_DEFAULTS', 'COMMANDS',
@@ -178,29 +180,87 @@ def check_output_dir(
     overwrite_output_dir:bool=False, # Allow a folder that holds another run
     resume_from_checkpoint:str|None=None, # A checkpoint folder, or "last": the newest checkpoint in `output_dir`
 )->str|None: # The checkpoint to resume from, or None
-    "Refuse an `output_dir` that holds another run unless told to overwrite or resume it."
+    "Refuse an `output_dir` that holds another run unless told to overwrite or resume it, that a live run holds, or that cannot be written."
     d = Path(output_dir)
     if d.exists() and not d.is_dir(): raise ValueError(f"output_dir {str(d)!r} is a file, not a folder")
     if overwrite_output_dir and resume_from_checkpoint: raise ValueError("pass overwrite_output_dir or resume_from_checkpoint, not both")
+    if int(os.environ.get("RANK", "0")) == 0 and (holder := lock_holder(d)) is not None:  # rank 0 holds the lock for all ranks
+        raise ValueError(lock_message(d, holder))
     checkpoint = None
     if resume_from_checkpoint and str(resume_from_checkpoint).lower() in ("last", "latest", "true"):
-        checkpoint = get_last_checkpoint(d) if d.is_dir() else None
-        if checkpoint is None: raise ValueError(f"resume_from_checkpoint={resume_from_checkpoint!r}: output_dir {str(d)!r} holds no checkpoint-* folder to resume from")
+        last, skipped = last_complete_checkpoint(d)
+        names = ", ".join(p.name for p in skipped)
+        if last is None: raise ValueError(f"resume_from_checkpoint={resume_from_checkpoint!r}: output_dir {str(d)!r} holds no "
+                                          + (f"complete checkpoint-* folder to resume from (incomplete: {names})" if skipped else "checkpoint-* folder to resume from"))
+        if skipped: print(f"Resuming from {last.name}, the newest complete checkpoint; skipped {names}: incomplete (its save was interrupted)", file=sys.stderr)
+        checkpoint = str(last)
     elif resume_from_checkpoint:
-        if not (Path(resume_from_checkpoint) / "trainer_state.json").is_file():
-            raise ValueError(f"resume_from_checkpoint {str(resume_from_checkpoint)!r} is not a checkpoint folder (it holds no trainer_state.json)")
+        if not checkpoint_is_complete(resume_from_checkpoint):
+            raise ValueError(f"resume_from_checkpoint {str(resume_from_checkpoint)!r} is not a checkpoint folder, or an incomplete one "
+                             "(it lacks weights or a readable trainer_state.json)")
         checkpoint = str(resume_from_checkpoint)
     found = previous_run(d)
     if found and not overwrite_output_dir and checkpoint is None:
         shown = ", ".join(found[:4]) + (", ..." if len(found) > 4 else "")
         raise ValueError(f"output_dir {str(d)!r} holds another run ({shown}): pass --overwrite_output_dir to replace it, "
                          "--resume_from_checkpoint last to continue it, or another --output_dir")
+    check_writable(d)
     return checkpoint
 
 def clear_checkpoints(output_dir:str|Path):
     "Delete the checkpoint folders of an earlier run in `output_dir` (its other files are overwritten by the new run)."
     for p in Path(output_dir).glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
         if p.is_dir(): shutil.rmtree(p)
+
+class _ClearOnTrainBegin(TrainerCallback):
+    "Clear an earlier run's checkpoints when training begins: after the model, data and optimizer are set up, so a run that fails first keeps them."
+    def __init__(self, output_dir): self.output_dir = output_dir
+    def on_train_begin(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero: return
+        clear_checkpoints(self.output_dir)
+        for name in (*RUN_FILES, "metrics.json"):  # the old final model too: a new run stopped early must not leave it looking current
+            if (p := Path(self.output_dir) / name).is_file(): p.unlink()
+
+def _run_callbacks(run_args, out:Path) -> list:
+    "The callbacks a command adds to its trainer: clearing an earlier run, when told to overwrite it."
+    return [_ClearOnTrainBegin(out)] if run_args.overwrite_output_dir else []
+
+def _check_not_finished(checkpoint:str|None, max_steps:int):
+    "Refuse to resume a run whose checkpoint already reached `max_steps` (transformers would train one step past it)."
+    if checkpoint is None or max_steps < 1: return
+    step = json.loads((Path(checkpoint) / "trainer_state.json").read_text())["global_step"]
+    if step >= max_steps: raise ValueError(f"the run in {str(Path(checkpoint).parent)!r} already finished at step {step} (max_steps={max_steps}): "
+                                           "nothing to resume; pass a larger --max_steps to train further")
+
+_SHAPE_KEYS = ("model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+               "n_embd", "n_layer", "n_head")
+
+def _check_checkpoint_fits(checkpoint:str|None, model:nn.Module):
+    "Refuse, before training, a checkpoint of a model of another shape than `model` (a size mismatch would surface only once `train` loads it)."
+    if checkpoint is None or not (Path(checkpoint) / "config.json").is_file(): return
+    saved, now = json.loads((Path(checkpoint) / "config.json").read_text()), model.config.to_dict()
+    diff = [f"{k} {saved[k]!r} there, {now.get(k)!r} here" for k in _SHAPE_KEYS if k in saved and saved[k] != now.get(k)]
+    if diff: raise ValueError(f"checkpoint {checkpoint!r} was saved from another model than --model_name_or_path ({'; '.join(diff)}): "
+                              "resume with the model that run started from")
+
+def _train(trainer, checkpoint:str|None):
+    "`trainer.train`, with Ctrl-C turned into a `RunStopped` (exit code 130) naming the last complete checkpoint."
+    try: return trainer.train(resume_from_checkpoint=checkpoint)
+    except KeyboardInterrupt:
+        last, _ = last_complete_checkpoint(trainer.args.output_dir)
+        where = (f"the last complete checkpoint is {last} (step {last.name.split('-')[-1]}): continue with --resume_from_checkpoint last"
+                 if last else "no checkpoint was saved")
+        raise RunStopped(f"interrupted (Ctrl-C) at step {trainer.state.global_step}; {where}", 130) from None
+
+def _stopped_early(trainer, out:Path, metrics:dict):
+    "After `train`: when the run stopped before max_steps (SIGTERM with --enable_jit_checkpoint), write metrics.json saying so and raise `RunStopped` (143)."
+    step, total = trainer.state.global_step, trainer.state.max_steps
+    if step >= total: return
+    last, _ = last_complete_checkpoint(out)  # the just-in-time checkpoint: it may hold the step before the one in memory
+    saved = json.loads((last / "trainer_state.json").read_text())["global_step"] if last else 0
+    _write_json(out / "metrics.json", metrics | dict(stopped_early=True, step=saved, max_steps=total, checkpoint=str(last) if last else None))
+    where = f"{last.name} holds it: continue with --resume_from_checkpoint last" if last else "no checkpoint holds it"
+    raise RunStopped(f"stopped early at step {saved} of {total} (SIGTERM); {where}. No final model was written; metrics.json says stopped_early", 143)
 
 # %% ../nbs/08_cli.ipynb #249ddfd9
 def text_blocks(
@@ -227,7 +287,11 @@ def grpo_prompts(data_args:GRPODataArguments) -> tuple[Dataset, Dataset|None]:
         if k == 0: return train, None
         seen, pool = set(map(str, train["prompt"])), arithmetic_dataset(n=n + 8 * k, seed=1)
         return train, pool.select([i for i, p in enumerate(pool["prompt"]) if str(p) not in seen][:k])
-    data = load_text_dataset(data_args.dataset_name, text_column="prompt")["train"]
+    try: data = load_text_dataset(data_args.dataset_name, text_column="prompt")["train"]
+    except ValueError as e:
+        if "text_column 'prompt'" not in str(e): raise
+        raise ValueError(f"dataset {data_args.dataset_name!r} needs a 'prompt' column of text (grpo reads its prompts from it): "
+                         + str(e).split(": pick")[0].replace("text_column 'prompt' is not a column of the dataset, whose", "its")) from None
     if data_args.reward == "exact_match" and "answer" not in data.column_names:
         raise ValueError(f"reward 'exact_match' needs an 'answer' column, and dataset {data_args.dataset_name!r} has only {data.column_names}: "
                          "add the column or pass --reward length")
@@ -293,24 +357,34 @@ def run_sft(
 )->dict: # What metrics.json holds
     "Fine-tune with scheduled soft sampling; write checkpoints, the final model, plots and metrics.json to `output_dir`."
     start, out = time.time(), Path(training_args.output_dir)
+    check_training_args(training_args)
     checkpoint = check_output_dir(out, run_args.overwrite_output_dir, training_args.resume_from_checkpoint)
     ma = measure_args or MeasureArguments()
     if not ma.skip_generation_measures and ma.measure_prefix_len + ma.measure_gen_len > data_args.block_size:
         raise ValueError(f"measure_prefix_len + measure_gen_len = {ma.measure_prefix_len} + {ma.measure_gen_len} exceeds block_size={data_args.block_size}: "
                          "lower --measure_prefix_len or --measure_gen_len, or pass --skip_generation_measures")
+    _check_not_finished(checkpoint, training_args.max_steps)
+    with cleanup_on_failure(out), run_lock(out):
+        return _sft(model_args, data_args, curve_args, run_args, training_args, ma, start, out, checkpoint)
+
+def _sft(model_args, data_args, curve_args, run_args, training_args, ma, start, out, checkpoint) -> dict:
+    "`run_sft` once the arguments and the output folder are checked, and the folder locked."
     text = load_text_dataset(data_args.dataset_name, data_args.text_column)
     model, tok = load_model_and_tokenizer(model_args.model_name_or_path)
     blocks = text_blocks(text, tok, data_args)
-    if run_args.overwrite_output_dir: clear_checkpoints(out)
+    _check_checkpoint_fits(checkpoint, model)
     trainer = SoftDecodingTrainer(model=model, args=training_args, train_dataset=blocks["train"], eval_dataset=blocks["eval"],
-                                  data_collator=DataCollatorForLanguageModeling(tok, mlm=False), processing_class=tok)
+                                  data_collator=DataCollatorForLanguageModeling(tok, mlm=False), processing_class=tok,
+                                  callbacks=_run_callbacks(run_args, out))
     alphas = curve_args.curve_alphas
     print(f"Loss versus alpha of the model before training, on {len(blocks['eval'])} eval blocks ...", flush=True)
     before = loss_vs_alpha(trainer.model, blocks["eval"], alphas, **_curve_kwargs(training_args))  # on the trainer's device
     measure = lambda: None if ma.skip_generation_measures else generation_report(
         trainer.model, blocks["eval"], ma.measure_prefix_len, ma.measure_gen_len, batch_size=training_args.per_device_eval_batch_size, seed=training_args.seed)
     gen_before = measure()
-    result = trainer.train(resume_from_checkpoint=checkpoint)
+    first_step = trainer.state.global_step if checkpoint is None else json.loads((Path(checkpoint) / "trainer_state.json").read_text())["global_step"]
+    result = _train(trainer, checkpoint)
+    _stopped_early(trainer, out, dict(command="sft", resumed_from=checkpoint, train=result.metrics))
     trainer.save_model()
     trainer.save_state()
     after = loss_vs_alpha(trainer.model, blocks["eval"], alphas, **_curve_kwargs(training_args))
@@ -318,7 +392,7 @@ def run_sft(
     evals = [h for h in trainer.state.log_history if any(k.startswith("eval_") for k in h)]
     metrics = dict(command="sft", model=model_args.model_name_or_path, dataset=data_args.dataset_name, block_size=data_args.block_size,
                    train_blocks=len(blocks["train"]), eval_blocks=len(blocks["eval"]), resumed_from=checkpoint, train=result.metrics,
-                   eval=evals[-1] if evals else None, loss_vs_alpha=dict(alphas=alphas, before=before, after=after),
+                   train_loss_steps=[first_step + 1, trainer.state.global_step], eval=evals[-1] if evals else None, loss_vs_alpha=dict(alphas=alphas, before=before, after=after),
                    generation=None if gen_before is None else dict(before=gen_before, after=gen_after),
                    wall_time_s=round(time.time() - start, 1))
     _write_json(out / "metrics.json", metrics)
@@ -340,20 +414,26 @@ def run_grpo(
     measure_args:MeasureArguments|None=None, # Generation measures before and after training (None: the defaults)
 )->dict: # What metrics.json holds
     "Train with soft-rollout GRPO; write checkpoints, the final model, reward.png and metrics.json to `output_dir`."
-    from soft_sampling.grpo import SoftGRPOTrainer
     start, out = time.time(), Path(config.output_dir)
+    check_training_args(config)
     checkpoint = check_output_dir(out, run_args.overwrite_output_dir, config.resume_from_checkpoint)
+    _check_not_finished(checkpoint, config.max_steps)
+    with cleanup_on_failure(out), run_lock(out):
+        return _grpo(model_args, data_args, run_args, config, measure_args or MeasureArguments(), start, out, checkpoint)
+
+def _grpo(model_args, data_args, run_args, config, ma, start, out, checkpoint) -> dict:
+    "`run_grpo` once the arguments and the output folder are checked, and the folder locked."
+    from soft_sampling.grpo import SoftGRPOTrainer
     prompts, held_out = grpo_prompts(data_args)
     G = config.num_generations_eval or config.num_generations
     if held_out is not None and (config.per_device_eval_batch_size * config.world_size) % G:
         raise ValueError(f"per_device_eval_batch_size={config.per_device_eval_batch_size} (x {config.world_size} processes) must be a multiple of "
                          f"num_generations={G} to measure the held-out reward: change one of them, or pass --num_eval_prompts 0")
     model, tok = load_model_and_tokenizer(model_args.model_name_or_path)
-    if run_args.overwrite_output_dir: clear_checkpoints(out)
+    _check_checkpoint_fits(checkpoint, model)
     trainer = SoftGRPOTrainer(model=model, reward_funcs=REWARDS[data_args.reward], args=config, train_dataset=prompts,
-                              eval_dataset=held_out, processing_class=tok)
+                              eval_dataset=held_out, processing_class=tok, callbacks=_run_callbacks(run_args, out))
     held_out_reward = lambda: None if held_out is None else trainer.evaluate()["eval_reward"]
-    ma = measure_args or MeasureArguments()
     measurable = held_out is not None and "answer" in held_out.column_names and not ma.skip_generation_measures
     dist = dict(temperature=config.temperature, top_k=config.top_k, top_p=config.top_p, min_p=config.min_p)
     measure = lambda: None if not measurable else task_report(
@@ -361,7 +441,8 @@ def run_grpo(
         batch_size=config.per_device_eval_batch_size, seed=config.seed, **dist)
     before = held_out_reward() if checkpoint is None else None  # a resumed run's weights are loaded by train()
     task_before = measure() if checkpoint is None else None
-    result = trainer.train(resume_from_checkpoint=checkpoint)
+    result = _train(trainer, checkpoint)
+    _stopped_early(trainer, out, dict(command="grpo", resumed_from=checkpoint, train=result.metrics))
     after = held_out_reward()
     task_after = measure()
     trainer.save_model()
@@ -440,11 +521,11 @@ def run_eval(
     "Print the loss-versus-alpha curve and the generation and task measures of one or more models; write JSON and PNGs to `output_dir`, if given."
     gen_args = gen_args or GenerationArguments()
     out = Path(eval_args.output_dir) if eval_args.output_dir else None
-    if out is not None and out.exists() and not out.is_dir(): raise ValueError(f"output_dir {str(out)!r} is a file, not a folder")
     if gen_args.generation and gen_args.prefix_len + gen_args.gen_len > data_args.block_size:
         raise ValueError(f"prefix_len + gen_len = {gen_args.prefix_len} + {gen_args.gen_len} exceeds block_size={data_args.block_size}: "
                          "lower --prefix_len or --gen_len, or raise --block_size")
     task = task_dataset(gen_args.task, gen_args.num_task_prompts) if gen_args.task else None
+    if out is not None: check_writable(out)  # before the curve is computed, not after
     text = load_text_dataset(data_args.dataset_name, data_args.text_column)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     oracle_name, oracle, oracle_tok = gen_args.oracle_model_name_or_path, None, None
@@ -556,6 +637,10 @@ def mk_parser(command:str) -> CLIParser:
     named = [g for g in parser._action_groups if g not in (parser._positionals, parser._optionals, general)]
     parser._action_groups = [parser._positionals, general, *named, parser._optionals]  # script options first, the trainer's last
     parser.set_defaults(**cmd.defaults())
+    for a in parser._actions:
+        if a.dest == "resume_from_checkpoint" and a.help and "last" not in a.help:
+            a.help = ("Path to a checkpoint folder to continue from, or 'last': the newest complete checkpoint-* folder in output_dir "
+                      "(incomplete ones, left by an interrupted save, are skipped and named).")
     return parser
 
 def _top_parser() -> CLIParser:
@@ -586,6 +671,9 @@ def _convert(action:argparse.Action, name:str, value):
 
 def _convert_one(action:argparse.Action, name:str, value):
     "One config value through the option's type and choices."
+    if action.type is int and isinstance(value, float):
+        if not value.is_integer(): raise ValueError(f"config: {name}={value!r} is invalid (an integer is needed)")
+        value = int(value)
     if isinstance(value, str) and callable(action.type):
         try: value = action.type(value)
         except (TypeError, ValueError, argparse.ArgumentTypeError) as e: raise ValueError(f"config: {name}={value!r} is invalid ({e})") from None
@@ -633,12 +721,25 @@ def main(
     "Run `soft-sampling COMMAND [options]`: parse the arguments, run the command, turn bad input into a one-line error."
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     _telemetry_off()
+    warnings.filterwarnings("ignore", message="`(is_)?gradient_checkpointing", category=FutureWarning)  # trl's own default and calls, not the user's
     prog = f"soft-sampling {argv[0]}" if argv and argv[0] in COMMANDS else "soft-sampling"
+    debug = os.environ.get("SOFT_SAMPLING_DEBUG") == "1"
     try:
         command, args = parse_command(argv)
         with _quiet_loading(): COMMANDS[command].run(*args)
-    except (ValueError, TypeError, FileNotFoundError) as e:
-        if os.environ.get("SOFT_SAMPLING_DEBUG") == "1": raise
+    except RunStopped as e:
+        print(f"{prog}: {e}", file=sys.stderr)
+        raise SystemExit(e.code) from None
+    except KeyboardInterrupt:
+        if debug: raise
+        print(f"{prog}: interrupted (Ctrl-C)", file=sys.stderr)
+        raise SystemExit(130) from None
+    except (ValueError, TypeError, FileNotFoundError, FloatingPointError) as e:
+        if debug: raise
         print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except (OSError, RuntimeError) as e:  # a failed write (full disk, permissions) in one line; anything else keeps its traceback
+        if debug or (msg := describe_failure(e)) is None: raise
+        print(f"{prog}: error: {msg}", file=sys.stderr)
         raise SystemExit(1) from None
     return 0

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_data.ipynb #ef577319
 from __future__ import annotations
-import math, numbers, operator, random, re
+import json, math, numbers, operator, random, re
 from pathlib import Path
 import pydoc_data.topics
 import pyarrow as pa
@@ -106,9 +106,30 @@ def _load_local(path:Path, **load_kwargs) -> DatasetDict:
         found = f"files for several builders ({', '.join(builders)})" if builders else "no data file"
         raise ValueError(f"dataset {str(path)!r}: found {found}; expected a file, or a folder of files, of one of the "
                          f"types {', '.join(DATA_FILE_BUILDERS)}")
+    for f in files:
+        if DATA_FILE_BUILDERS.get(f.suffix.lower()) in ("json", "text", "csv"): _check_text_file(f)
     kwargs = dict(data_files=str(path)) if path.is_file() else dict(data_dir=str(path))
     if builders[0] == "text": kwargs["sample_by"] = "paragraph"  # a row per paragraph, not per line
-    return datasets.load_dataset(builders[0], **kwargs, **load_kwargs)
+    try: return datasets.load_dataset(builders[0], **kwargs, **load_kwargs)
+    except datasets.exceptions.DatasetGenerationError as e:  # what the checks above do not foresee: the cause, in one line
+        cause = e.__cause__ or e
+        raise ValueError(f"dataset {str(path)!r} cannot be read: {type(cause).__name__}: {(str(cause).strip().splitlines() or [''])[0]}") from e
+
+def _check_text_file(f:Path):
+    "Raise a `ValueError` naming file `f` and the line when it is empty, not UTF-8, or (JSON lines) a line is not JSON."
+    data = f.read_bytes()
+    if not data.strip(): raise ValueError(f"dataset file {str(f)!r} is empty")
+    is_json = f.suffix.lower() in (".json", ".jsonl")
+    if f.suffix.lower() == ".json":
+        try: json.loads(data); is_json = False  # one JSON document, not JSON lines
+        except ValueError: pass
+    for n, line in enumerate(data.splitlines(), 1):
+        try: text = line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ValueError(f"dataset file {str(f)!r}, line {n}: not UTF-8 text (byte 0x{line[e.start]:02x} at column {e.start + 1}); convert the file to UTF-8") from None
+        if is_json and text.strip():
+            try: json.loads(text)
+            except ValueError as e: raise ValueError(f"dataset file {str(f)!r}, line {n}: not a JSON object ({e.msg} at column {e.colno})") from None
 
 def _train_and_eval(loaded:DatasetDict, eval_fraction:float, seed:int, name:str) -> DatasetDict:
     "The train split and the first eval split of `loaded`, or a seeded part of train held out as eval."

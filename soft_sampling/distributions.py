@@ -46,6 +46,18 @@ class ProbabilityDistributionArguments:
     def __post_init__(self): check_dist_args(**asdict(self))
     def to_dict(self) -> dict: return asdict(self)
 
+# %% ../nbs/00_distributions.ipynb #790cbc14
+def _check_logits(x:Tensor, logits:Tensor, temperature:float):
+    "Raise a `ValueError` naming the first row of `x` (the scaled logits) that is NaN, +inf or all -inf; one reduction when all are fine."
+    top = x.amax(-1)
+    if bool(torch.isfinite(top).all()): return
+    row = int((~torch.isfinite(top)).reshape(-1).nonzero()[0, 0])
+    raw = logits.reshape(-1, logits.shape[-1])[row].float()
+    if bool(torch.isfinite(raw.amax())):
+        raise ValueError(f"temperature={temperature!r} is too small: logits / temperature overflow to inf (row {row}); use temperature=0 for greedy")
+    what = "NaN" if bool(raw.isnan().any()) else "+inf" if bool((raw == math.inf).any()) else "only -inf"
+    raise ValueError(f"logits of row {row} hold {what}: no distribution to sample from (a model with NaN weights or inputs?)")
+
 # %% ../nbs/00_distributions.ipynb #b6bfc217
 def mk_proba_dist(
     logits:Float[Tensor, "*batch vocab"], # Next-token logits
@@ -56,11 +68,13 @@ def mk_proba_dist(
 )->Float[Tensor, "*batch vocab"]: # Probabilities, 0 outside the kept tokens, in `logits.dtype`
     "The distribution `generate(do_sample=True, ...)` samples from: temperature, top-k, top-p, min-p, then softmax."
     check_dist_args(temperature, top_k, top_p, min_p)
+    if not logits.is_floating_point(): raise TypeError(f"logits must be a floating-point tensor, got {logits.dtype}")
     x = logits.float()
     vocab = x.shape[-1]
+    if temperature not in (0, 1.0): x = x / temperature
+    _check_logits(x, logits, temperature)
     if temperature == 0:
         return torch.zeros_like(x).scatter_(-1, x.argmax(-1, keepdim=True), 1.0).to(logits.dtype)
-    if temperature != 1.0: x = x / temperature
     if top_k:
         kth = x.topk(min(top_k, vocab), dim=-1).values[..., -1:]
         x = x.masked_fill(x < kth, -math.inf)

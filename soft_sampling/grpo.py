@@ -12,10 +12,10 @@ from transformers import DynamicCache
 from trl import GRPOConfig, GRPOTrainer
 from trl.models import unwrap_model_for_generation
 from .distributions import mk_proba_dist, check_dist_args
-from .trainer import refuse_sharded_parameters
+from .trainer import _nonfinite_message, _without_tied_keys, refuse_sharded_parameters
 from .soft_forward import (SoftInputs, activation_checkpointing_off, cache_kwargs, embedding_table, input_embedding_module,
                                         gathered_parameters, soft_inputs_forward, is_plain,
-                                        position_generator, position_ids_from_mask, sample_from, small_support, soft_embedding, unwrap_model)
+                                        position_generator, position_ids_from_mask, sample_from, small_support, soft_embedding, stable_seed, unwrap_model)
 
 # %% auto #0
 __all__ = ['SOFT_ROLLOUTS', 'SoftGRPOConfig', 'SoftGeneration', 'soft_generate', 'SoftGRPOTrainer']
@@ -184,12 +184,15 @@ class SoftGRPOTrainer(GRPOTrainer):
         if reason: warnings.warn(f"SoftGRPOTrainer: soft inputs cannot be used with {reason}; completions are generated and scored "
                                  "as stock GRPOTrainer does (discrete tokens)")
 
+    def _issue_warnings_after_load(self, load_result):
+        super()._issue_warnings_after_load(_without_tied_keys(self.model, load_result))
+
     def _rollout_seed(self) -> int:
         "Seed of a rollout: a function of args.seed, the step, train or eval, the rollouts drawn so far in that step and the process."
         step, mode = self.state.global_step, "train" if self.model.training else "eval"
         n = self._draw_key[2] + 1 if self._draw_key and self._draw_key[:2] == (step, mode) else 0
         self._draw_key = (step, mode, n)  # counted per step, so a resumed run draws what the uninterrupted run drew
-        return hash((self.args.seed, step, mode, n, self.args.process_index)) % 2**62
+        return stable_seed(self.args.seed, step, 0 if mode == "train" else 1, n, self.args.process_index)  # ints only: hash() salts strings per process
 
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
         if self._stock_generation or images is not None or multimodal_fields:
@@ -230,8 +233,10 @@ class SoftGRPOTrainer(GRPOTrainer):
     def _compute_loss(self, model, inputs):
         if "soft_indices" in inputs:
             self._active_soft = SoftInputs(inputs["soft_indices"], inputs["soft_weights"], inputs.get("soft_constant"))
-        try: return super()._compute_loss(model, inputs)
+        try: loss = super()._compute_loss(model, inputs)
         finally: self._active_soft = None
+        if not bool(torch.isfinite(loss)): raise FloatingPointError(_nonfinite_message(self, loss, f"soft_rollout {self.args.soft_rollout!r}"))
+        return loss
 
     def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
                                            compute_entropy=False, compute_aux_loss=False, **kwargs):

@@ -73,14 +73,26 @@ def load_model_and_tokenizer(
     **kwargs, # Passed to `AutoModelForCausalLM.from_pretrained`
 )->tuple[PreTrainedModel, PreTrainedTokenizerFast]:
     "Load a causal LM and its tokenizer; the default is the embedded SmolLM2-135M-Instruct, offline."
-    if name_or_path is None or str(name_or_path) == EMBEDDED_MODEL: path = embedded_model_dir(cache_dir)
+    embedded = name_or_path is None or str(name_or_path) == EMBEDDED_MODEL
+    if embedded:
+        try: path = embedded_model_dir(cache_dir)
+        except OSError as e:
+            raise ValueError(f"cannot write the embedded model's cache in {str(cache_dir or default_cache_dir())!r} ({e.strerror or e}): "
+                             "set SOFT_SAMPLING_CACHE to a writable folder") from e
     else: path = name_or_path
+    if Path(str(path)).is_dir() and not (Path(str(path)) / "config.json").is_file():
+        raise ValueError(f"model folder {str(path)!r} holds no model (no config.json): pass a folder written by save_pretrained, or a hub id")
     try:
         tok = AutoTokenizer.from_pretrained(path)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs)
-    except OSError as e:
-        raise ValueError(f"Cannot load model {str(name_or_path)!r}: not a local folder with a transformers model, "
-                         f"and not a hub id available offline ({str(e).splitlines()[0]})") from e
+    except Exception as e:  # a missing model, a config of the wrong type, truncated weights: the cause in one line
+        reason = f"{type(e).__name__}: {(str(e).strip().splitlines() or [''])[0]}"
+        if embedded: raise ValueError(f"the cached embedded model in {str(path)!r} cannot be loaded ({reason}): delete that folder "
+                                      "(it is rebuilt from the wheel on the next run)") from e
+        if isinstance(e, OSError):
+            raise ValueError(f"Cannot load model {str(name_or_path)!r}: not a local folder with a transformers model, "
+                             f"and not a hub id available offline ({str(e).splitlines()[0]})") from e
+        raise ValueError(f"Cannot load model {str(name_or_path)!r}: {reason}") from e
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     return model, tok
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_soft_forward.ipynb #e0a9f5e8
 from __future__ import annotations
-import inspect
+import hashlib, inspect
 from contextlib import contextmanager
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -18,8 +18,8 @@ from .distributions import mk_proba_dist, check_dist_args
 # %% auto #0
 __all__ = ['SPARSE_SUPPORT_FRACTION', 'MODES', 'MIXINGS', 'DEFER_WEIGHT_GRADS', 'position_ids_from_mask', 'unwrap_model',
            'input_embedding_module', 'cache_kwargs', 'is_plain', 'embedding_table', 'small_support', 'embed_mixture',
-           'soft_embedding', 'position_generator', 'gumbel_like', 'sample_from', 'deferred_weight_grads', 'SoftInputs',
-           'SoftForwardOutput', 'activation_checkpointing_off', 'fsdp_modules', 'gathered_parameters',
+           'soft_embedding', 'position_generator', 'gumbel_like', 'sample_from', 'stable_seed', 'deferred_weight_grads',
+           'SoftInputs', 'SoftForwardOutput', 'activation_checkpointing_off', 'fsdp_modules', 'gathered_parameters',
            'soft_inputs_forward', 'soft_sampling_forward', 'show_rollout']
 
 # %% ../nbs/02_soft_forward.ipynb #61c04edb
@@ -111,6 +111,14 @@ def sample_from(
     cdf = p.float().cumsum(-1)
     idx = torch.searchsorted(cdf, (u * cdf[..., -1]).unsqueeze(-1).contiguous(), right=True).squeeze(-1)
     return idx.clamp_(max=p.shape[-1] - 1)
+
+# %% ../nbs/02_soft_forward.ipynb #8a5d07bb
+def stable_seed(*parts:int) -> int:
+    "A seed in [0, 2**62) from integers, the same in every process (a BLAKE2 digest; never Python's salted `hash()`)."
+    if not parts or not all(isinstance(x, int) and not isinstance(x, bool) for x in parts):
+        raise TypeError(f"stable_seed takes one or more ints, got {parts!r}")
+    data = b"".join(x.to_bytes(16, "little", signed=True) for x in parts)
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") % 2**62
 
 # %% ../nbs/02_soft_forward.ipynb #ca8cacfb
 class _Collect(torch.autograd.Function):

@@ -12,7 +12,7 @@ from fastcore.basics import patch
 from transformers import Trainer, TrainingArguments
 from .distributions import ProbabilityDistributionArguments
 from .schedules import GuidanceAlphaScheduler, SCHEDULES
-from .soft_forward import soft_sampling_forward, unwrap_model, MODES, MIXINGS
+from .soft_forward import soft_sampling_forward, stable_seed, unwrap_model, MODES, MIXINGS
 from .evaluation import soft_loss_sums
 
 # %% auto #0
@@ -51,7 +51,9 @@ class SoftDecodingTrainingArguments(TrainingArguments):
     def __post_init__(self):
         for name, mapping in (("guidance_alpha_scheduler", _SCHEDULE_FIELDS), ("probability_distribution_arguments", _DIST_FIELDS)):
             value = getattr(self, name)
-            if isinstance(value, str): value = json.loads(value)
+            if isinstance(value, str):
+                try: value = json.loads(value)
+                except ValueError as e: raise ValueError(f"{name} must be a JSON object of {sorted(mapping)}, got {value!r} ({e})") from None
             if value is None: continue
             if not isinstance(value, dict): raise ValueError(f"{name} must be a dict of {sorted(mapping)}, got {type(value).__name__}")
             unknown = set(value) - set(mapping)
@@ -139,8 +141,8 @@ class SoftDecodingTrainer(Trainer):
     def _seed(self) -> int:
         "Seed of this micro-batch's coins and noise: a function of args.seed, the step, the micro-batch and the process."
         self._micro_step += 1
-        return hash((self.args.seed, self.state.global_step, self._micro_step % max(self.args.gradient_accumulation_steps, 1),
-                     self.args.process_index)) % 2**62
+        return stable_seed(self.args.seed, self.state.global_step, self._micro_step % max(self.args.gradient_accumulation_steps, 1),
+                           self.args.process_index)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if not model.training: return self._eval_loss(model, inputs, return_outputs)
@@ -154,11 +156,15 @@ class SoftDecodingTrainer(Trainer):
             if self.args.average_tokens_across_devices and self.args.world_size > 1:
                 loss = loss * self.accelerator.num_processes  # DDP averages gradients across processes
         else: loss = out.loss / out.n_tokens.clamp(min=1) / self.current_gradient_accumulation_steps
+        if not bool(torch.isfinite(out.loss)): raise FloatingPointError(_nonfinite_message(self, out.loss, f"guidance_alpha {alpha:g}"))
         stats = self._soft_stats
         stats["guidance_alpha"].append(alpha)
         for k, v in (("soft_entropy", out.entropy), ("soft_support_size", out.support_size), ("soft_weight", out.soft_weight)):
             stats[k].append(v.item())
         return (loss, {"loss": loss}) if return_outputs else loss
+
+    def _issue_warnings_after_load(self, load_result):
+        super()._issue_warnings_after_load(_without_tied_keys(self.model, load_result))
 
     def log(self, logs:dict, start_time:float|None=None):
         if "loss" in logs and self._soft_stats:  # a training log: add the buffered soft statistics, then clear them
@@ -168,6 +174,19 @@ class SoftDecodingTrainer(Trainer):
 
 # %% ../nbs/06_trainer.ipynb #8f945a78
 def _alpha_key(a:float) -> str: return f"loss_alpha_{a:g}"
+
+def _without_tied_keys(model:nn.Module, load_result):
+    "`load_result` without the missing keys of weights tied to a loaded one (a tied lm_head is saved once): no false warning on resume."
+    seen, tied = {}, set()
+    for name, p in model.named_parameters(remove_duplicate=False):
+        if id(p) in seen: tied.add(name)
+        else: seen[id(p)] = name
+    return load_result._replace(missing_keys=[k for k in load_result.missing_keys if k not in tied])
+
+def _nonfinite_message(trainer:Trainer, loss, context:str) -> str:
+    "Why a run stops on a non-finite loss (Trainer's logging_nan_inf_filter would log it as 0 and the weights would turn NaN)."
+    return (f"the training loss is {float(loss)} at step {trainer.state.global_step + 1} ({context}): the weights or inputs hold NaN/inf, "
+            "or the learning rate is too high; stopping before this step updates the weights (checkpoints already written are intact)")
 
 @patch
 @torch.no_grad()
