@@ -9,37 +9,24 @@ from dataclasses import dataclass, asdict
 from typing import Callable
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'AUTO_K_TAIL', 'GuidanceAlphaScheduler']
+__all__ = ['AUTO_K_TAIL', 'SCHEDULES', 'GuidanceAlphaScheduler']
 
-# %% ../nbs/03_schedules.ipynb #fad7de19
-SCHEDULES = ("constant", "linear", "exponential", "inverse_sigmoid", "cosine")
-AUTO_K_TAIL = 0.01  # with k=None, Bengio's raw curve has come down to this at the end of the decay window
-
-def _is_real(x) -> bool: return isinstance(x, numbers.Real) and not isinstance(x, bool)
-def _is_int(x) -> bool: return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-def _check_schedule_args(schedule, warmup_delay_ratio, warmup_ratio, min_alpha, max_alpha, k):
-    "Raise a `ValueError` naming the first invalid scheduler setting."
-    if schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
-    for name, value in dict(warmup_delay_ratio=warmup_delay_ratio, warmup_ratio=warmup_ratio,
-                            min_alpha=min_alpha, max_alpha=max_alpha).items():
-        if not (_is_real(value) and 0 <= value <= 1): raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    if warmup_delay_ratio + warmup_ratio > 1 + 1e-9:  # the tolerance forgives float sums such as 0.7 + 0.3
-        raise ValueError(f"warmup_delay_ratio + warmup_ratio must be <= 1 (the decay must end by the last step), "
-                         f"got {warmup_delay_ratio} + {warmup_ratio}")
-    if min_alpha > max_alpha: raise ValueError(f"min_alpha must be <= max_alpha, got min_alpha={min_alpha} > max_alpha={max_alpha}")
-    if k is None: return
-    if not (_is_real(k) and math.isfinite(k) and k > 0): raise ValueError(f"k must be a number > 0 or None (None: chosen from the window), got {k!r}")
-    if schedule == "exponential" and k >= 1: raise ValueError(f"k must be in (0, 1) for the exponential schedule (alpha ~ k**i), got {k}")
-    if schedule == "inverse_sigmoid" and k < 1:
-        raise ValueError(f"k must be >= 1 for the inverse_sigmoid schedule (alpha ~ k/(k+exp(i/k))), got {k}")
-
-def _check_steps(step, num_steps):
-    "Raise a `ValueError` unless `num_steps` is a positive int and `step` a number >= 0."
-    if not (_is_int(num_steps) and num_steps >= 1): raise ValueError(f"num_steps must be a positive int (the number of training steps), got {num_steps!r}")
-    if not (_is_real(step) and step >= 0): raise ValueError(f"step must be a number >= 0 (the global training step), got {step!r}")
+# %% ../nbs/03_schedules.ipynb #2f66d486
+def _remaining(schedule:str, i:float, window:float, k:float|None) -> float:
+    "Fraction of the range left after `i` of the `window` steps: 1 at the start of the window, 0 at its end."
+    t = i / window
+    if schedule == "linear": return 1 - t
+    if schedule == "cosine": return (1 + math.cos(math.pi * t)) / 2
+    if schedule == "exponential":
+        end = k ** window
+        return (k ** i - end) / (1 - end)
+    # inverse sigmoid: (f(i) - f(W)) / (f(0) - f(W)) = 1 - drop(i) / drop(W), with f(0) - f(j) proportional to drop(j)
+    drop = lambda j: -math.expm1(-j / k) / (1 + k * math.exp(-j / k))
+    return 1 - drop(i) / drop(window)
 
 # %% ../nbs/03_schedules.ipynb #bf022fe0
+AUTO_K_TAIL = 0.01  # with k=None, Bengio's raw curve has come down to this at the end of the decay window
+
 def _auto_k(schedule:str, window:float) -> float:
     "The `k` that brings Bengio's raw curve down to `AUTO_K_TAIL` after `window` steps."
     if schedule == "exponential": return AUTO_K_TAIL ** (1 / window)  # k**W = tail
@@ -52,17 +39,39 @@ def _auto_k(schedule:str, window:float) -> float:
         lo, hi = (mid, hi) if reach(mid) < window else (lo, mid)
     return (lo + hi) / 2
 
-def _remaining(schedule:str, i:float, window:float, k:float|None) -> float:
-    "Fraction of the range left after `i` of the `window` steps: 1 at the start of the window, 0 at its end."
-    t = i / window
-    if schedule == "linear": return 1 - t
-    if schedule == "cosine": return (1 + math.cos(math.pi * t)) / 2
-    if schedule == "exponential":
-        end = k ** window
-        return (k ** i - end) / (1 - end)
-    # inverse sigmoid: (f(i) - f(W)) / (f(0) - f(W)) = 1 - drop(i) / drop(W), with f(0) - f(j) proportional to drop(j)
-    drop = lambda j: -math.expm1(-j / k) / (1 + k * math.exp(-j / k))
-    return 1 - drop(i) / drop(window)
+# %% ../nbs/03_schedules.ipynb #1ef856bd
+def _is_real(x) -> bool: return isinstance(x, numbers.Real) and not isinstance(x, bool)
+def _is_int(x) -> bool: return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+# %% ../nbs/03_schedules.ipynb #4b83e400
+def _check_k(schedule:str, k):
+    "Raise a `ValueError` unless `k` is None or a number in the range of `schedule`'s curve."
+    if k is None: return
+    if not (_is_real(k) and math.isfinite(k) and k > 0): raise ValueError(f"k must be a number > 0 or None (None: chosen from the window), got {k!r}")
+    if schedule == "exponential" and k >= 1: raise ValueError(f"k must be in (0, 1) for the exponential schedule (alpha ~ k**i), got {k}")
+    if schedule == "inverse_sigmoid" and k < 1:
+        raise ValueError(f"k must be >= 1 for the inverse_sigmoid schedule (alpha ~ k/(k+exp(i/k))), got {k}")
+
+# %% ../nbs/03_schedules.ipynb #724884d3
+SCHEDULES = ("constant", "linear", "exponential", "inverse_sigmoid", "cosine")
+
+def _check_schedule_args(schedule, warmup_delay_ratio, warmup_ratio, min_alpha, max_alpha, k):
+    "Raise a `ValueError` naming the first invalid scheduler setting."
+    if schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
+    for name, value in dict(warmup_delay_ratio=warmup_delay_ratio, warmup_ratio=warmup_ratio,
+                            min_alpha=min_alpha, max_alpha=max_alpha).items():
+        if not (_is_real(value) and 0 <= value <= 1): raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    if warmup_delay_ratio + warmup_ratio > 1 + 1e-9:  # the tolerance forgives float sums such as 0.7 + 0.3
+        raise ValueError(f"warmup_delay_ratio + warmup_ratio must be <= 1 (the decay must end by the last step), "
+                         f"got {warmup_delay_ratio} + {warmup_ratio}")
+    if min_alpha > max_alpha: raise ValueError(f"min_alpha must be <= max_alpha, got min_alpha={min_alpha} > max_alpha={max_alpha}")
+    _check_k(schedule, k)
+
+# %% ../nbs/03_schedules.ipynb #0b82d42b
+def _check_steps(step, num_steps):
+    "Raise a `ValueError` unless `num_steps` is a positive int and `step` a number >= 0."
+    if not (_is_int(num_steps) and num_steps >= 1): raise ValueError(f"num_steps must be a positive int (the number of training steps), got {num_steps!r}")
+    if not (_is_real(step) and step >= 0): raise ValueError(f"step must be a number >= 0 (the global training step), got {step!r}")
 
 # %% ../nbs/03_schedules.ipynb #5a19e663
 @dataclass
