@@ -20,15 +20,18 @@ __all__ = ['EMBEDDED_DATASET', 'DATA_FILE_BUILDERS', 'EVAL_SPLITS', 'ARITHMETIC_
 # %% ../nbs/04_data.ipynb #de7fb6ac
 EMBEDDED_DATASET = "embedded:pydoc-topics"  # the default `name_or_path`: Python's documentation topics, offline
 
+# %% ../nbs/04_data.ipynb #8fc67a42
 def _is_real(x) -> bool: return isinstance(x, numbers.Real) and not isinstance(x, bool)
 def _is_int(x) -> bool: return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
+# %% ../nbs/04_data.ipynb #a91be4ca
 def _check_split_args(eval_fraction, seed):
     "Raise a `ValueError` unless `eval_fraction` is in (0, 1) and `seed` an int."
     if not (_is_real(eval_fraction) and 0 < eval_fraction < 1):
         raise ValueError(f"eval_fraction must be a number in (0, 1), got {eval_fraction!r}")
     if not _is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
 
+# %% ../nbs/04_data.ipynb #d0be326b
 def pydoc_topics_dataset(
     eval_fraction:float=0.1, # Fraction of the topics held out for evaluation, rounded up
     seed:int=0, # Seed of the fixed shuffle that deals the topics into the two splits
@@ -52,6 +55,7 @@ def _check_text_column(dataset:Dataset, text_column:str):
         raise ValueError(f"text_column {text_column!r} holds {dataset.features[text_column]}, not text: pick a column of "
                          f"strings among {dataset.column_names} with `text_column` (`--text_column` on the command line)")
 
+# %% ../nbs/04_data.ipynb #07ec78c6
 def _chunk(tokenized:Dataset, block_size:int) -> Dataset:
     "Concatenate the `input_ids` of every row and cut them into rows of `block_size` tokens, dropping the remainder."
     chunks = tokenized.data.column("input_ids").chunks
@@ -62,6 +66,7 @@ def _chunk(tokenized:Dataset, block_size:int) -> Dataset:
     return Dataset(pa.table({"input_ids": pa.ListArray.from_arrays(offsets, ids.slice(0, n)),
                              "attention_mask": pa.ListArray.from_arrays(offsets, ones)}))
 
+# %% ../nbs/04_data.ipynb #3e646b2e
 def tokenize_and_chunk(
     dataset:Dataset|DatasetDict, # Texts; a `DatasetDict` is processed split by split
     tokenizer:PreTrainedTokenizerBase, # The model's tokenizer
@@ -90,31 +95,13 @@ def tokenize_and_chunk(
 
 # %% ../nbs/04_data.ipynb #f8c059e1
 DATA_FILE_BUILDERS = {".json": "json", ".jsonl": "json", ".csv": "csv", ".txt": "text", ".parquet": "parquet"}
-EVAL_SPLITS = ("eval", "validation", "test")  # the first of these a loaded dataset has becomes "eval"
 
 def _looks_like_path(name:str) -> bool:
     "True for a name no hub id looks like: a data-file suffix, a leading `/`, `.` or `~`, more than one `/`, a backslash."
     return (Path(name).suffix.lower() in DATA_FILE_BUILDERS or name.startswith(("/", ".", "~"))
             or name.count("/") > 1 or "\\" in name)
 
-def _load_local(path:Path, **load_kwargs) -> DatasetDict:
-    "Load a local data file, or a folder of data files of one type, with the matching `datasets` builder."
-    hidden = lambda p: any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
-    files = [path] if path.is_file() else [p for p in sorted(path.rglob("*")) if p.is_file() and not hidden(p)]
-    builders = sorted({DATA_FILE_BUILDERS[p.suffix.lower()] for p in files if p.suffix.lower() in DATA_FILE_BUILDERS})
-    if len(builders) != 1 or path.is_file() and path.suffix.lower() not in DATA_FILE_BUILDERS:
-        found = f"files for several builders ({', '.join(builders)})" if builders else "no data file"
-        raise ValueError(f"dataset {str(path)!r}: found {found}; expected a file, or a folder of files, of one of the "
-                         f"types {', '.join(DATA_FILE_BUILDERS)}")
-    for f in files:
-        if DATA_FILE_BUILDERS.get(f.suffix.lower()) in ("json", "text", "csv"): _check_text_file(f)
-    kwargs = dict(data_files=str(path)) if path.is_file() else dict(data_dir=str(path))
-    if builders[0] == "text": kwargs["sample_by"] = "paragraph"  # a row per paragraph, not per line
-    try: return datasets.load_dataset(builders[0], **kwargs, **load_kwargs)
-    except datasets.exceptions.DatasetGenerationError as e:  # what the checks above do not foresee: the cause, in one line
-        cause = e.__cause__ or e
-        raise ValueError(f"dataset {str(path)!r} cannot be read: {type(cause).__name__}: {(str(cause).strip().splitlines() or [''])[0]}") from e
-
+# %% ../nbs/04_data.ipynb #4a848798
 def _check_text_file(f:Path):
     "Raise a `ValueError` naming file `f` and the line when it is empty, not UTF-8, or (JSON lines) a line is not JSON."
     data = f.read_bytes()
@@ -131,6 +118,34 @@ def _check_text_file(f:Path):
             try: json.loads(text)
             except ValueError as e: raise ValueError(f"dataset file {str(f)!r}, line {n}: not a JSON object ({e.msg} at column {e.colno})") from None
 
+# %% ../nbs/04_data.ipynb #d65aff95
+def _data_files(path:Path) -> tuple[list[Path], str]:
+    "The files of data file or folder `path` (hidden ones left out) and their one `datasets` builder."
+    hidden = lambda p: any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+    files = [path] if path.is_file() else [p for p in sorted(path.rglob("*")) if p.is_file() and not hidden(p)]
+    builders = sorted({DATA_FILE_BUILDERS[p.suffix.lower()] for p in files if p.suffix.lower() in DATA_FILE_BUILDERS})
+    if len(builders) != 1 or path.is_file() and path.suffix.lower() not in DATA_FILE_BUILDERS:
+        found = f"files for several builders ({', '.join(builders)})" if builders else "no data file"
+        raise ValueError(f"dataset {str(path)!r}: found {found}; expected a file, or a folder of files, of one of the "
+                         f"types {', '.join(DATA_FILE_BUILDERS)}")
+    return files, builders[0]
+
+# %% ../nbs/04_data.ipynb #48c8d379
+def _load_local(path:Path, **load_kwargs) -> DatasetDict:
+    "Load a local data file, or a folder of data files of one type, with the matching `datasets` builder."
+    files, builder = _data_files(path)
+    for f in files:
+        if DATA_FILE_BUILDERS.get(f.suffix.lower()) in ("json", "text", "csv"): _check_text_file(f)
+    kwargs = dict(data_files=str(path)) if path.is_file() else dict(data_dir=str(path))
+    if builder == "text": kwargs["sample_by"] = "paragraph"  # a row per paragraph, not per line
+    try: return datasets.load_dataset(builder, **kwargs, **load_kwargs)
+    except datasets.exceptions.DatasetGenerationError as e:  # what the checks above do not foresee: the cause, in one line
+        cause = e.__cause__ or e
+        raise ValueError(f"dataset {str(path)!r} cannot be read: {type(cause).__name__}: {(str(cause).strip().splitlines() or [''])[0]}") from e
+
+# %% ../nbs/04_data.ipynb #0e53c9c5
+EVAL_SPLITS = ("eval", "validation", "test")  # the first of these a loaded dataset has becomes "eval"
+
 def _train_and_eval(loaded:DatasetDict, eval_fraction:float, seed:int, name:str) -> DatasetDict:
     "The train split and the first eval split of `loaded`, or a seeded part of train held out as eval."
     if "train" not in loaded: raise ValueError(f"dataset {name!r} has no 'train' split, only {list(loaded)}")
@@ -138,6 +153,15 @@ def _train_and_eval(loaded:DatasetDict, eval_fraction:float, seed:int, name:str)
     if eval_split: return DatasetDict(train=loaded["train"], eval=loaded[eval_split])
     parts = loaded["train"].train_test_split(test_size=eval_fraction, seed=seed)
     return DatasetDict(train=parts["train"], eval=parts["test"])
+
+# %% ../nbs/04_data.ipynb #d3c87532
+def _load_hub(name:str, **load_kwargs) -> DatasetDict:
+    "Load hub dataset `name` with `datasets.load_dataset`; a failure is a one-line `ValueError`."
+    try: return datasets.load_dataset(name, **load_kwargs)
+    except (OSError, ValueError) as e:  # ConnectionError, DatasetNotFoundError, a missing config name, ...
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ValueError(f"Cannot load dataset {name!r}: not a local file or folder, and not a hub dataset "
+                         f"available offline ({reason})") from e
 
 # %% ../nbs/04_data.ipynb #3a18c668
 def load_text_dataset(
@@ -157,12 +181,7 @@ def load_text_dataset(
         path = Path(name).expanduser()
         if path.exists(): loaded = _load_local(path, **load_kwargs)
         elif _looks_like_path(name): raise ValueError(f"dataset {name!r} not found: no such file or folder")
-        else:
-            try: loaded = datasets.load_dataset(name, **load_kwargs)
-            except (OSError, ValueError) as e:  # ConnectionError, DatasetNotFoundError, a missing config name, ...
-                reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
-                raise ValueError(f"Cannot load dataset {name!r}: not a local file or folder, and not a hub dataset "
-                                 f"available offline ({reason})") from e
+        else: loaded = _load_hub(name, **load_kwargs)
         data = _train_and_eval(loaded, eval_fraction, seed, name)
     for split in data.values(): _check_text_column(split, text_column)
     return data
@@ -170,6 +189,16 @@ def load_text_dataset(
 # %% ../nbs/04_data.ipynb #4a9afa13
 ARITHMETIC_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
+# %% ../nbs/04_data.ipynb #a4e124ef
+def _check_arithmetic_args(n, seed, max_operand, ops):
+    "Raise a `ValueError` naming the first invalid argument of `arithmetic_dataset`."
+    if not (_is_int(n) and n >= 1): raise ValueError(f"n must be an int >= 1, got {n!r}")
+    if not _is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
+    if not (_is_int(max_operand) and max_operand >= 1): raise ValueError(f"max_operand must be an int >= 1, got {max_operand!r}")
+    if not (isinstance(ops, str) and ops and set(ops) <= set(ARITHMETIC_OPS)):
+        raise ValueError(f"ops must be a non-empty string of the operations {''.join(ARITHMETIC_OPS)}, got {ops!r}")
+
+# %% ../nbs/04_data.ipynb #b1052712
 def arithmetic_dataset(
     n:int=64, # Number of questions
     seed:int=0, # Seed of the questions
@@ -178,11 +207,7 @@ def arithmetic_dataset(
     conversational:bool=True, # Prompts as trl's list of messages (True) or as plain strings
 )->Dataset: # Columns "prompt" and "answer"
     "Arithmetic questions `a op b` and their integer answers (as strings), for GRPO."
-    if not (_is_int(n) and n >= 1): raise ValueError(f"n must be an int >= 1, got {n!r}")
-    if not _is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
-    if not (_is_int(max_operand) and max_operand >= 1): raise ValueError(f"max_operand must be an int >= 1, got {max_operand!r}")
-    if not (isinstance(ops, str) and ops and set(ops) <= set(ARITHMETIC_OPS)):
-        raise ValueError(f"ops must be a non-empty string of the operations {''.join(ARITHMETIC_OPS)}, got {ops!r}")
+    _check_arithmetic_args(n, seed, max_operand, ops)
     rng = random.Random(seed)
     prompts, answers = [], []
     for _ in range(n):
@@ -193,8 +218,6 @@ def arithmetic_dataset(
     return Dataset.from_dict({"prompt": prompts, "answer": answers})
 
 # %% ../nbs/04_data.ipynb #1a07f72f
-_INT = re.compile(r"-?\d+")
-
 def completion_text(
     completion:str|list[dict], # A string, or trl's conversational form: a list of messages
 )->str: # The text, or the last message's content
@@ -203,6 +226,9 @@ def completion_text(
     if isinstance(completion, (list, tuple)) and all(isinstance(m, dict) for m in completion):
         return str(completion[-1].get("content") or "") if completion else ""
     raise TypeError(f"a completion must be a string or a list of message dicts, got {type(completion).__name__}")
+
+# %% ../nbs/04_data.ipynb #e75d7e65
+_INT = re.compile(r"-?\d+")
 
 def exact_match_reward(
     prompts:list, # The prompts (unused)
@@ -216,6 +242,7 @@ def exact_match_reward(
         return float(bool(found) and int(found[-1]) == int(str(expected).strip()))
     return [score(c, a) for c, a in zip(completions, answer, strict=True)]
 
+# %% ../nbs/04_data.ipynb #1ff7cd98
 def length_reward(
     prompts:list, # The prompts (unused)
     completions:list, # Completions: strings or lists of messages
