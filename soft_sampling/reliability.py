@@ -36,14 +36,15 @@ def check_writable(
             except OSError: pass
 
 # %% ../nbs/10_reliability.ipynb #d5c0c0ea
-LOCK_FILE = ".soft-sampling.lock"
-
 def _pid_alive(pid:int) -> bool:
     "Whether process `pid` exists on this host."
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
     except PermissionError: return True  # it exists, and belongs to another user
     return True
+
+# %% ../nbs/10_reliability.ipynb #cd3951eb
+LOCK_FILE = ".soft-sampling.lock"
 
 def lock_holder(output_dir:str|Path) -> dict|None:
     "What the live run holding `output_dir`'s lock wrote (pid, host, command, started), or None: no lock, or a stale one."
@@ -54,11 +55,13 @@ def lock_holder(output_dir:str|Path) -> dict|None:
     if info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int) and not _pid_alive(info["pid"]): return None
     return info
 
+# %% ../nbs/10_reliability.ipynb #862df8f2
 def lock_message(d:Path, info:dict) -> str:
     "The one-line refusal of a run into folder `d`, which the run `info` describes holds."
     return (f"output_dir {str(d)!r} is in use by another run (pid {info.get('pid')} on {info.get('host')}, started {info.get('started')}: "
             f"{info.get('command')}): wait for it to end, or pick another --output_dir (if that run is gone, delete {str(d / LOCK_FILE)!r})")
 
+# %% ../nbs/10_reliability.ipynb #15020e6e
 @contextmanager
 def run_lock(
     output_dir:str|Path, # The run's output folder (created if needed)
@@ -92,6 +95,7 @@ def checkpoint_is_complete(path:str|Path) -> bool:
     try: return isinstance(json.loads((d / "trainer_state.json").read_text()).get("global_step"), int)
     except (OSError, ValueError): return False
 
+# %% ../nbs/10_reliability.ipynb #63a40496
 def checkpoints(output_dir:str|Path) -> list[Path]:
     "The `checkpoint-N` folders of `output_dir`, newest (largest N) first."
     d = Path(output_dir)
@@ -99,6 +103,7 @@ def checkpoints(output_dir:str|Path) -> list[Path]:
     found = [p for p in d.glob(f"{PREFIX_CHECKPOINT_DIR}-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
     return sorted(found, key=lambda p: int(p.name.split("-")[-1]), reverse=True)
 
+# %% ../nbs/10_reliability.ipynb #fd433627
 def last_complete_checkpoint(output_dir:str|Path) -> tuple[Path|None, list[Path]]:
     "The newest complete checkpoint of `output_dir` (or None), and the incomplete ones newer than it, skipped."
     skipped = []
@@ -112,7 +117,9 @@ class RunStopped(Exception):
     "A run that ended before its last step: `main` prints the message and exits with `code`."
     def __init__(self, message:str, code:int): super().__init__(message); self.code = code
 
+# %% ../nbs/10_reliability.ipynb #2148c180
 _NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
 _TORCH_WRITE = ("PytorchStreamWriter failed", "unexpected pos", "file write failed", "No space left")
 
 def describe_failure(e:BaseException) -> str|None:
@@ -142,6 +149,7 @@ def check_training_args(args) -> None:
     missing = [r for r in (getattr(args, "report_to", None) or []) if r not in ("none", "all") and r not in get_available_reporting_integrations()]
     if missing: raise ValueError(f"report_to {missing[0]!r}: {missing[0]} is not installed here (pip install {missing[0]}), or pass --report_to none")
 
+# %% ../nbs/10_reliability.ipynb #3cd29826
 @contextmanager
 def cleanup_on_failure(path:str|Path):
     "Remove folder `path` when the block fails and leaves it empty, if it did not exist before."
