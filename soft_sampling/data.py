@@ -167,7 +167,7 @@ def load_text_dataset(
     for split in data.values(): _check_text_column(split, text_column)
     return data
 
-# %% ../nbs/04_data.ipynb #6363b24b
+# %% ../nbs/04_data.ipynb #ac118d90
 def text_blocks(
     text:DatasetDict, # "train" and "eval" splits, from `load_text_dataset`
     tokenizer:PreTrainedTokenizerBase, # The model's tokenizer
@@ -211,7 +211,7 @@ def arithmetic_dataset(
         answers.append(str(ARITHMETIC_OPS[op](a, b)))
     return Dataset.from_dict({"prompt": prompts, "answer": answers})
 
-# %% ../nbs/04_data.ipynb #cd1c52c0
+# %% ../nbs/04_data.ipynb #c5b56da1
 ARITHMETIC_DATASET = "embedded:arithmetic"  # `grpo_prompts`' default: questions of `arithmetic_dataset`, offline
 
 def grpo_prompts(

@@ -23,7 +23,7 @@ __all__ = ['CURVE_ALPHAS', 'EXACC_LENGTHS', 'ARITHMETIC_TASK', 'soft_loss_sums',
            'continue_prompts', 'check_same_vocab', 'oracle_scores', 'exacc_lengths', 'exacc_err', 'seq_rep_n',
            'distinct_n', 'divergence_length', 'task_dataset', 'render_prompt', 'complete_prompts', 'pass_at_k',
            'task_scores', 'bootstrap_ci', 'paired_bootstrap_ci', 'generation_report', 'task_report', 'report_table',
-           'plot_exacc_err', 'plot_pass_at_k', 'save_figure', 'plot_loss_vs_alpha', 'plot_history',
+           'plot_exacc_err', 'plot_pass_at_k', 'save_figure', 'plot_loss_vs_alpha', 'plot_history', 'plot_guidance',
            'paired_differences']
 
 # %% ../nbs/05_evaluation.ipynb #d3f39553
@@ -521,7 +521,7 @@ def save_figure(fig:Figure, path:str|Path) -> Path:
     fig.savefig(path, dpi=110)
     return Path(path)
 
-# %% ../nbs/05_evaluation.ipynb #564fe542
+# %% ../nbs/05_evaluation.ipynb #3d49df8e
 def plot_loss_vs_alpha(
     alphas:list[float], # The guidance weights
     curves:dict[str, list[float]], # Legend label -> one loss per alpha
@@ -535,7 +535,7 @@ def plot_loss_vs_alpha(
     if len(curves) > 1: ax.legend()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #103aecf7
+# %% ../nbs/05_evaluation.ipynb #727e8700
 def plot_history(
     log_history:list[dict], # A Trainer's `state.log_history`
     keys:list[str]|dict[str, str], # The logged values to plot, one line each (a dict: key -> legend label); keys never logged are left out
@@ -551,7 +551,22 @@ def plot_history(
     if len(ax.lines) > 1: ax.legend()
     return fig
 
-# %% ../nbs/05_evaluation.ipynb #949b6f76
+# %% ../nbs/05_evaluation.ipynb #714b617b
+def plot_guidance(
+    log_history:list[dict], # A `SoftDecodingTrainer`'s `state.log_history`, with "guidance_alpha" logged
+    schedule, # The run's schedule: anything with `alpha_at(step, num_steps)`, such as `args.guidance_scheduler()`
+    max_steps:int, # The run's number of steps
+)->Figure:
+    "Guidance weight against the step: the schedule's, and the one logged."
+    fig = plot_history(log_history, {"guidance_alpha": "logged (mean over the logging window)"}, "guidance alpha",
+                       "Guidance weight (1: teacher forced, 0: free running)")
+    n = max(max_steps, 1)
+    steps = list(range(1, n + 1))
+    fig.axes[0].plot(steps, [schedule.alpha_at(s - 1, n) for s in steps], color="gray", lw=1, label="schedule (alpha of each step)")
+    fig.axes[0].set_ylim(-0.05, 1.05); fig.axes[0].legend()
+    return fig
+
+# %% ../nbs/05_evaluation.ipynb #d20732e0
 def paired_differences(
     reports:dict[str, dict], # Model name -> its `task_report` (its "items": measure -> per-prompt values), the first is the reference
     seed:int=0, # Seed of the bootstrap
