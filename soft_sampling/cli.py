@@ -23,7 +23,7 @@ from .distributions import check_dist_args
 from .soft_forward import MIXINGS
 from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments
 from .evaluation import (CURVE_ALPHAS, loss_vs_alpha, curve_table, check_same_vocab, task_dataset, generation_report, task_report,
-                                      report_table, paired_differences, save_figure, plot_loss_vs_alpha, plot_history, plot_guidance, plot_exacc_err,
+                                      report_table, paired_differences, save_figure, plot_loss_vs_alpha, plot_history, plot_guidance, plot_reward, plot_exacc_err,
                                       plot_pass_at_k)
 from .reliability import (RunStopped, check_training_args, check_writable, checkpoint_is_complete, cleanup_on_failure,
                                        describe_failure, last_complete_checkpoint, lock_holder, lock_message, run_lock)
@@ -435,11 +435,8 @@ def _grpo(model_args, data_args, run_args, config, ma, start, out, checkpoint) -
                    num_prompts=len(prompts), num_eval_prompts=0 if held_out is None else len(held_out), eval_reward_before=before,
                    eval_reward_after=after, task=None if task_after is None else dict(before=task_before, after=task_after), resumed_from=checkpoint, train=result.metrics, rewards=rewards, wall_time_s=round(time.time() - start, 1))
     _write_json(out / "metrics.json", metrics)
-    fig = plot_history(trainer.state.log_history, {"reward": "training prompts (new ones each step)"}, f"mean reward ({data_args.reward})", "GRPO reward")
-    if after is not None:
-        steps, values = zip(*[(s, r) for s, r in ((0, before), (trainer.state.global_step, after)) if r is not None])
-        fig.axes[0].plot(steps, values, "s--", label=f"{len(held_out)} held-out prompts"); fig.axes[0].legend()
-    save_figure(fig, out / "reward.png")
+    held = {} if after is None else {s: r for s, r in ((0, before), (trainer.state.global_step, after)) if r is not None}
+    save_figure(plot_reward(trainer.state.log_history, data_args.reward, held, len(held_out or [])), out / "reward.png")
     if rewards: print(f"Mean reward: first logging step {rewards[0]:.3f}, last {rewards[-1]:.3f}")
     if after is not None: print(f"Mean reward on {len(held_out)} held-out prompts: " + (f"before {before:.3f}, " if before is not None else "") + f"after {after:.3f}")
     if task_after is not None:

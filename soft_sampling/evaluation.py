@@ -24,7 +24,7 @@ __all__ = ['CURVE_ALPHAS', 'EXACC_LENGTHS', 'ARITHMETIC_TASK', 'soft_loss_sums',
            'distinct_n', 'divergence_length', 'task_dataset', 'render_prompt', 'complete_prompts', 'pass_at_k',
            'task_scores', 'bootstrap_ci', 'paired_bootstrap_ci', 'generation_report', 'task_report', 'report_table',
            'plot_exacc_err', 'plot_pass_at_k', 'save_figure', 'plot_loss_vs_alpha', 'plot_history', 'plot_guidance',
-           'paired_differences']
+           'plot_reward', 'paired_differences']
 
 # %% ../nbs/05_evaluation.ipynb #d3f39553
 def _is_int(x) -> bool: return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
@@ -564,6 +564,19 @@ def plot_guidance(
     steps = list(range(1, n + 1))
     fig.axes[0].plot(steps, [schedule.alpha_at(s - 1, n) for s in steps], color="gray", lw=1, label="schedule (alpha of each step)")
     fig.axes[0].set_ylim(-0.05, 1.05); fig.axes[0].legend()
+    return fig
+
+# %% ../nbs/05_evaluation.ipynb #5e75d36e
+def plot_reward(
+    log_history:list[dict], # A GRPO trainer's `state.log_history`, with "reward" logged
+    reward_name:str, # The reward's name, for the y axis
+    held_out:dict[int, float]|None=None, # Step -> mean reward on the held-out prompts (None or empty: not measured)
+    num_held_out:int|None=None, # How many held-out prompts, for the legend
+)->Figure:
+    "GRPO's mean reward against the step, on the training prompts and on held-out ones."
+    fig = plot_history(log_history, {"reward": "training prompts (new ones each step)"}, f"mean reward ({reward_name})", "GRPO reward")
+    if held_out:
+        fig.axes[0].plot(list(held_out), list(held_out.values()), "s--", label=f"{num_held_out} held-out prompts"); fig.axes[0].legend()
     return fig
 
 # %% ../nbs/05_evaluation.ipynb #d20732e0
