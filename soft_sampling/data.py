@@ -13,9 +13,9 @@ from datasets import Dataset, DatasetDict
 from transformers import PreTrainedTokenizerBase
 
 # %% auto #0
-__all__ = ['EMBEDDED_DATASET', 'DATA_FILE_BUILDERS', 'EVAL_SPLITS', 'ARITHMETIC_OPS', 'pydoc_topics_dataset',
-           'tokenize_and_chunk', 'load_text_dataset', 'arithmetic_dataset', 'completion_text', 'exact_match_reward',
-           'length_reward']
+__all__ = ['EMBEDDED_DATASET', 'DATA_FILE_BUILDERS', 'EVAL_SPLITS', 'ARITHMETIC_OPS', 'ARITHMETIC_DATASET',
+           'pydoc_topics_dataset', 'tokenize_and_chunk', 'load_text_dataset', 'text_blocks', 'arithmetic_dataset',
+           'grpo_prompts', 'completion_text', 'exact_match_reward', 'length_reward']
 
 # %% ../nbs/04_data.ipynb #de7fb6ac
 EMBEDDED_DATASET = "embedded:pydoc-topics"  # the default `name_or_path`: Python's documentation topics, offline
@@ -186,6 +186,25 @@ def load_text_dataset(
     for split in data.values(): _check_text_column(split, text_column)
     return data
 
+# %% ../nbs/04_data.ipynb #ac118d90
+def text_blocks(
+    text:DatasetDict, # "train" and "eval" splits, from `load_text_dataset`
+    tokenizer:PreTrainedTokenizerBase, # The model's tokenizer
+    block_size:int=128, # Tokens per block
+    text_column:str="text", # The column that holds the text
+    max_train_samples:int|None=None, # Keep the first this-many train blocks (None: all)
+    max_eval_samples:int|None=None, # Keep the first this-many eval blocks (None: all)
+    splits:tuple[str, ...]=("train", "eval"), # The splits to tokenise
+)->dict[str, Dataset]: # Split name -> blocks
+    "The blocks of each split: tokenised, joined with EOS, cut into `block_size` tokens, and the first `max_*_samples` of them."
+    limits, out = dict(train=max_train_samples, eval=max_eval_samples), {}
+    for split in splits:
+        blocks = tokenize_and_chunk(text[split], tokenizer, block_size, text_column)
+        if len(blocks) == 0: raise ValueError(f"the {split} split holds fewer than block_size={block_size} tokens; lower --block_size")
+        limit = limits.get(split)
+        out[split] = blocks if limit is None else blocks.select(range(min(limit, len(blocks))))
+    return out
+
 # %% ../nbs/04_data.ipynb #4a9afa13
 ARITHMETIC_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
@@ -216,6 +235,36 @@ def arithmetic_dataset(
         prompts.append([{"role": "user", "content": question}] if conversational else question)
         answers.append(str(ARITHMETIC_OPS[op](a, b)))
     return Dataset.from_dict({"prompt": prompts, "answer": answers})
+
+# %% ../nbs/04_data.ipynb #c5b56da1
+ARITHMETIC_DATASET = "embedded:arithmetic"  # `grpo_prompts`' default: questions of `arithmetic_dataset`, offline
+
+def grpo_prompts(
+    dataset_name:str=ARITHMETIC_DATASET, # `ARITHMETIC_DATASET`, or a hub id, file or folder with a "prompt" column
+    num_prompts:int=64, # Training prompts: arithmetic questions, or the most rows to use
+    num_eval_prompts:int=16, # Held-out prompts (0: none): other questions, or the rows after the training ones
+    need_answer:bool=True, # Refuse a dataset without an "answer" column (`exact_match_reward` needs one)
+)->tuple[Dataset, Dataset|None]: # The training prompts, and the held-out ones (None: none asked for, or no row left)
+    "The prompts GRPO trains on and the held-out prompts its reward is measured on."
+    n, k = num_prompts, num_eval_prompts
+    if not (_is_int(n) and n >= 1): raise ValueError(f"num_prompts must be an int >= 1, got {n!r}")
+    if not (_is_int(k) and k >= 0): raise ValueError(f"num_eval_prompts must be an int >= 0 (0: no held-out evaluation), got {k!r}")
+    if dataset_name == ARITHMETIC_DATASET:
+        train = arithmetic_dataset(n=n)
+        if k == 0: return train, None
+        seen, pool = set(map(str, train["prompt"])), arithmetic_dataset(n=n + 8 * k, seed=1)
+        return train, pool.select([i for i, p in enumerate(pool["prompt"]) if str(p) not in seen][:k])
+    try: data = load_text_dataset(dataset_name, text_column="prompt")["train"]
+    except ValueError as e:
+        if "text_column 'prompt'" not in str(e): raise
+        raise ValueError(f"dataset {dataset_name!r} needs a 'prompt' column of text (grpo reads its prompts from it): "
+                         + str(e).split(": pick")[0].replace("text_column 'prompt' is not a column of the dataset, whose", "its")) from None
+    if need_answer and "answer" not in data.column_names:
+        raise ValueError(f"reward 'exact_match' needs an 'answer' column, and dataset {dataset_name!r} has only {data.column_names}: "
+                         "add the column or pass --reward length")
+    train = data.select(range(min(n, len(data))))
+    held_out = range(len(train), min(len(train) + k, len(data)))
+    return train, (data.select(held_out) if len(held_out) else None)
 
 # %% ../nbs/04_data.ipynb #1a07f72f
 def completion_text(

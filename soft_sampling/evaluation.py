@@ -23,7 +23,8 @@ __all__ = ['CURVE_ALPHAS', 'EXACC_LENGTHS', 'ARITHMETIC_TASK', 'soft_loss_sums',
            'continue_prompts', 'check_same_vocab', 'oracle_scores', 'exacc_lengths', 'exacc_err', 'seq_rep_n',
            'distinct_n', 'divergence_length', 'task_dataset', 'render_prompt', 'complete_prompts', 'pass_at_k',
            'task_scores', 'bootstrap_ci', 'paired_bootstrap_ci', 'generation_report', 'task_report', 'report_table',
-           'plot_exacc_err', 'plot_pass_at_k', 'save_figure']
+           'plot_exacc_err', 'plot_pass_at_k', 'save_figure', 'plot_loss_vs_alpha', 'plot_history', 'plot_guidance',
+           'plot_reward', 'paired_differences']
 
 # %% ../nbs/05_evaluation.ipynb #d3f39553
 def _is_int(x) -> bool: return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
@@ -519,3 +520,73 @@ def save_figure(fig:Figure, path:str|Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     return Path(path)
+
+# %% ../nbs/05_evaluation.ipynb #3d49df8e
+def plot_loss_vs_alpha(
+    alphas:list[float], # The guidance weights
+    curves:dict[str, list[float]], # Legend label -> one loss per alpha
+    title:str="Eval loss versus guidance weight", # Title of the plot
+)->Figure:
+    "Loss against guidance weight, one line per curve, from alpha 1 (teacher forced) to 0 (free running)."
+    curve_table(alphas, curves)  # checks the lengths
+    fig, ax = _figure(title, "guidance alpha (1: teacher forced, 0: free-running soft rollout)", "loss (nats per token)")
+    for name, values in curves.items(): ax.plot(alphas, values, marker="o", label=name)
+    ax.set_xlim(1.05, -0.05)
+    if len(curves) > 1: ax.legend()
+    return fig
+
+# %% ../nbs/05_evaluation.ipynb #727e8700
+def plot_history(
+    log_history:list[dict], # A Trainer's `state.log_history`
+    keys:list[str]|dict[str, str], # The logged values to plot, one line each (a dict: key -> legend label); keys never logged are left out
+    ylabel:str, # Label of the y axis
+    title:str="", # Title of the plot
+)->Figure:
+    "Logged values of a Trainer run against the step."
+    fig, ax = _figure(title, "step", ylabel)
+    labels = keys if isinstance(keys, dict) else {k: k for k in keys}
+    for key, label in labels.items():
+        points = [(h["step"], h[key]) for h in log_history if key in h and "step" in h]
+        if points: ax.plot(*zip(*points), marker="o" if len(points) < 30 else None, ms=3, label=label)
+    if len(ax.lines) > 1: ax.legend()
+    return fig
+
+# %% ../nbs/05_evaluation.ipynb #714b617b
+def plot_guidance(
+    log_history:list[dict], # A `SoftDecodingTrainer`'s `state.log_history`, with "guidance_alpha" logged
+    schedule, # The run's schedule: anything with `alpha_at(step, num_steps)`, such as `args.guidance_scheduler()`
+    max_steps:int, # The run's number of steps
+)->Figure:
+    "Guidance weight against the step: the schedule's, and the one logged."
+    fig = plot_history(log_history, {"guidance_alpha": "logged (mean over the logging window)"}, "guidance alpha",
+                       "Guidance weight (1: teacher forced, 0: free running)")
+    n = max(max_steps, 1)
+    steps = list(range(1, n + 1))
+    fig.axes[0].plot(steps, [schedule.alpha_at(s - 1, n) for s in steps], color="gray", lw=1, label="schedule (alpha of each step)")
+    fig.axes[0].set_ylim(-0.05, 1.05); fig.axes[0].legend()
+    return fig
+
+# %% ../nbs/05_evaluation.ipynb #5e75d36e
+def plot_reward(
+    log_history:list[dict], # A GRPO trainer's `state.log_history`, with "reward" logged
+    reward_name:str, # The reward's name, for the y axis
+    held_out:dict[int, float]|None=None, # Step -> mean reward on the held-out prompts (None or empty: not measured)
+    num_held_out:int|None=None, # How many held-out prompts, for the legend
+)->Figure:
+    "GRPO's mean reward against the step, on the training prompts and on held-out ones."
+    fig = plot_history(log_history, {"reward": "training prompts (new ones each step)"}, f"mean reward ({reward_name})", "GRPO reward")
+    if held_out:
+        fig.axes[0].plot(list(held_out), list(held_out.values()), "s--", label=f"{num_held_out} held-out prompts"); fig.axes[0].legend()
+    return fig
+
+# %% ../nbs/05_evaluation.ipynb #d20732e0
+def paired_differences(
+    reports:dict[str, dict], # Model name -> its `task_report` (its "items": measure -> per-prompt values), the first is the reference
+    seed:int=0, # Seed of the bootstrap
+    prefix:str="", # Put before each measure's name
+)->dict[str, dict]: # "B - A" -> {measure: [mean, lower, upper]}, for each model B after the first, A
+    "Each model's per-prompt measures minus the first model's, with paired-bootstrap 95% intervals."
+    if not reports: return {}
+    (first, ref), *rest = reports.items()
+    return {f"{name} - {first}": {f"{prefix}{k}": [round(x, 6) for x in paired_bootstrap_ci(v, ref["items"][k], seed=seed)] for k, v in r["items"].items()}
+            for name, r in rest}
