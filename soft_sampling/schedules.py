@@ -4,9 +4,10 @@
 
 # %% ../nbs/03_schedules.ipynb #9699aae4
 from __future__ import annotations
-import math, numbers
+import math
 from dataclasses import dataclass, asdict
 from typing import Callable
+from .distributions import _is_int, _is_real
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'AUTO_K_TAIL', 'GuidanceAlphaScheduler']
@@ -14,9 +15,6 @@ __all__ = ['SCHEDULES', 'AUTO_K_TAIL', 'GuidanceAlphaScheduler']
 # %% ../nbs/03_schedules.ipynb #fad7de19
 SCHEDULES = ("constant", "linear", "exponential", "inverse_sigmoid", "cosine")
 AUTO_K_TAIL = 0.01  # with k=None, Bengio's raw curve has come down to this at the end of the decay window
-
-def _is_real(x) -> bool: return isinstance(x, numbers.Real) and not isinstance(x, bool)
-def _is_int(x) -> bool: return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 def _check_schedule_args(schedule, warmup_delay_ratio, warmup_ratio, min_alpha, max_alpha, k):
     "Raise a `ValueError` naming the first invalid scheduler setting."
