@@ -72,10 +72,10 @@ class ProbabilityDistributionArguments:
 @dataclass
 class SoftDistributionArguments:
     "Mixin of the flat `soft_*` fields of an arguments class: the distribution soft inputs mix over."
-    soft_temperature: float|None = field(default=None, metadata={"help": "Temperature of the distribution soft inputs mix over (0: greedy; None: inherited, 1 unless the command says otherwise)."})
-    soft_top_k: int|None = field(default=None, metadata={"help": "Mix over the top-k tokens only (0: off; None: inherited, off unless the command says otherwise)."})
-    soft_top_p: float|None = field(default=None, metadata={"help": "Mix over the smallest set of tokens with probability >= top_p (1: off; None: inherited, off unless the command says otherwise)."})
-    soft_min_p: float|None = field(default=None, metadata={"help": "Drop tokens less likely than min_p times the most likely one (0: off; None: inherited, off unless the command says otherwise)."})
+    soft_temperature: float|None = field(default=None, metadata={"help": "Temperature of the distribution soft inputs mix over (0: greedy; None: inherited: 1, or in grpo its --temperature)."})
+    soft_top_k: int|None = field(default=None, metadata={"help": "Mix over the top-k tokens only (0: off; None: inherited: off, or in grpo its --top_k)."})
+    soft_top_p: float|None = field(default=None, metadata={"help": "Mix over the smallest set of tokens with probability >= top_p (1: off; None: inherited: off, or in grpo its --top_p)."})
+    soft_min_p: float|None = field(default=None, metadata={"help": "Drop tokens less likely than min_p times the most likely one (0: off; None: inherited: off, or in grpo its --min_p)."})
 
     def inherited_distribution(self) -> ProbabilityDistributionArguments:
         "The settings a None soft_* field takes: the defaults of `ProbabilityDistributionArguments` (subclasses override this)."

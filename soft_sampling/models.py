@@ -4,11 +4,10 @@
 
 # %% ../nbs/01_models.ipynb #d317b7c8
 from __future__ import annotations
-import importlib.util, os, shutil, tempfile, uuid
+import importlib.util, os, shutil, tempfile
 from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerFast
-from transformers.utils import logging as hf_logging
 
 # %% auto #0
 __all__ = ['EMBEDDED_MODEL', 'EMBEDDED_PACKAGE', 'EMBEDDED_GGUF', 'INSTALL_HINT', 'embedded_gguf_path', 'default_cache_dir',
