@@ -39,7 +39,8 @@ def local_bytes(tensors):
 
 def worker(a):
     import torch, torch.distributed as dist
-    from soft_sampling.models import load_model_and_tokenizer, mk_tiny_model_and_tokenizer
+    from soft_sampling.models import load_model_and_tokenizer
+    from soft_sampling.testing import mk_tiny_model_and_tokenizer
     from soft_sampling.soft_forward import soft_sampling_forward, gathered_parameters, fsdp_modules
     setup, world = a.worker, int(os.environ.get("WORLD_SIZE", 1))
     cuda = torch.cuda.is_available()

@@ -19,7 +19,7 @@ from trl.scripts.utils import TrlParser
 from .models import EMBEDDED_MODEL, load_model_and_tokenizer
 from .data import (EMBEDDED_DATASET, ARITHMETIC_DATASET, load_text_dataset, text_blocks, grpo_prompts,
                                 exact_match_reward, length_reward)
-from .distributions import check_dist_args
+from .distributions import ProbabilityDistributionArguments, SoftDistributionArguments, _is_int, _check_count, _check_alphas
 from .soft_forward import MIXINGS
 from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments
 from .evaluation import (CURVE_ALPHAS, loss_vs_alpha, curve_table, check_same_vocab, task_dataset, generation_report, task_report,
@@ -36,18 +36,6 @@ __all__ = ['REWARDS', 'RUN_FILES', 'SFT_DEFAULTS', 'GRPO_DEFAULTS', 'EVAL_DEFAUL
            'mk_parser', 'parse_command', 'main']
 
 # %% ../nbs/08_cli.ipynb #5a79274b
-def _is_int(x) -> bool: return isinstance(x, int) and not isinstance(x, bool)
-
-def _check_count(name:str, value, none_ok:bool=True):
-    "Raise a `ValueError` unless `value` is an int >= 1 (or None where allowed)."
-    if (value is None and none_ok) or (_is_int(value) and value >= 1): return
-    raise ValueError(f"{name} must be an int >= 1{' or None (all)' if none_ok else ''}, got {value!r}")
-
-def _check_alphas(name:str, alphas):
-    "Raise a `ValueError` unless `alphas` is a non-empty list of numbers in [0, 1]."
-    ok = isinstance(alphas, (list, tuple)) and alphas and all(isinstance(a, (int, float)) and not isinstance(a, bool) and 0 <= a <= 1 for a in alphas)
-    if not ok: raise ValueError(f"{name} must be a non-empty list of numbers in [0, 1] (1: teacher forced, 0: free running), got {alphas!r}")
-
 def _help(cls, name:str) -> dict:
     "The metadata (help text, choices) of field `name` of dataclass `cls`, to give another field the same."
     return dict(next(f for f in fields(cls) if f.name == name).metadata)
@@ -71,7 +59,7 @@ class DataArguments:
 
     def __post_init__(self):
         if not (_is_int(self.block_size) and self.block_size >= 2): raise ValueError(f"block_size must be an int >= 2, got {self.block_size!r}")
-        _check_count("max_eval_samples", self.max_eval_samples)
+        _check_count("max_eval_samples", self.max_eval_samples, none_ok=True)
 
 # %% ../nbs/08_cli.ipynb #2a94843c
 @dataclass
@@ -81,7 +69,7 @@ class TrainDataArguments(DataArguments):
 
     def __post_init__(self):
         super().__post_init__()
-        _check_count("max_train_samples", self.max_train_samples)
+        _check_count("max_train_samples", self.max_train_samples, none_ok=True)
 
 # %% ../nbs/08_cli.ipynb #eb135772
 @dataclass
@@ -120,27 +108,19 @@ class GRPODataArguments:
 
 # %% ../nbs/08_cli.ipynb #62c264ae
 @dataclass
-class EvalArguments:
+class EvalArguments(SoftDistributionArguments):
     "How `eval` measures the curve, and where it writes it."
     _argument_group_name = "evaluation"
     output_dir: str | None = field(default=None, metadata={"help": "Also write eval_loss_vs_alpha.json and eval_loss_vs_alpha.png into this folder (None: print only)."})
     per_device_eval_batch_size: int = field(default=8, metadata={"help": "Blocks per forward pass."})
     seed: int = field(default=0, metadata={"help": "Seed of the random draws of soft_mixing='bernoulli'."})
-    soft_temperature: float = field(default=1.0, metadata=_help(SoftDecodingTrainingArguments, "soft_temperature"))
-    soft_top_k: int | None = field(default=None, metadata=_help(SoftDecodingTrainingArguments, "soft_top_k"))
-    soft_top_p: float | None = field(default=None, metadata=_help(SoftDecodingTrainingArguments, "soft_top_p"))
-    soft_min_p: float | None = field(default=None, metadata=_help(SoftDecodingTrainingArguments, "soft_min_p"))
     soft_mixing: str = field(default="interpolate", metadata=_help(SoftDecodingTrainingArguments, "soft_mixing"))
 
     def __post_init__(self):
         _check_count("per_device_eval_batch_size", self.per_device_eval_batch_size, none_ok=False)
         if self.soft_mixing not in MIXINGS: raise ValueError(f"soft_mixing must be one of {MIXINGS}, got {self.soft_mixing!r}")
-        try: check_dist_args(**self.distribution())
-        except ValueError as e: raise ValueError(f"soft_{e}") from None
+        self.distribution()  # validates the soft_* fields (SoftDistributionArguments)
 
-    def distribution(self) -> dict:
-        "The `mk_proba_dist` settings of the soft inputs."
-        return dict(temperature=self.soft_temperature, top_k=self.soft_top_k, top_p=self.soft_top_p, min_p=self.soft_min_p)
 
 # %% ../nbs/08_cli.ipynb #0d95b436
 @dataclass
@@ -196,12 +176,12 @@ class GenerationArguments:
         if self.task is not None and self.num_samples and max(self.pass_k) > self.num_samples:
             raise ValueError(f"pass_k={list(self.pass_k)} holds k larger than num_samples={self.num_samples}: raise --num_samples or lower --pass_k")
         if self.oracle_model_name_or_path and not self.generation: raise ValueError("oracle_model_name_or_path scores continuations: pass --generation too")
-        try: check_dist_args(**self.sampling())
-        except ValueError as e: raise ValueError(f"sample_{e}") from None
+        self.sampling()
 
-    def sampling(self) -> dict:
-        "The `mk_proba_dist` settings of the sampled continuations and completions."
-        return dict(temperature=self.sample_temperature, top_k=self.sample_top_k, top_p=self.sample_top_p, min_p=self.sample_min_p)
+    def sampling(self) -> ProbabilityDistributionArguments:
+        "The validated `mk_proba_dist` settings of the sampled continuations and completions."
+        try: return ProbabilityDistributionArguments(self.sample_temperature, self.sample_top_k, self.sample_top_p, self.sample_min_p)
+        except (ValueError, TypeError) as e: raise type(e)(f"sample_{e}") from None
 
 # %% ../nbs/08_cli.ipynb #a8e53802
 RUN_FILES = ("trainer_state.json", "config.json", "model.safetensors", "pytorch_model.bin", "adapter_config.json", "adapter_model.safetensors")
@@ -459,7 +439,7 @@ def _measure_models(names, text, task, data_args, curve_args, eval_args, gen_arg
     oracle_name, oracle, oracle_tok = gen_args.oracle_model_name_or_path, None, None
     if oracle_name: oracle, oracle_tok = load_model_and_tokenizer(oracle_name); oracle.to(device)
     losses, gens, tasks, n_blocks, progress = {}, {}, {}, {}, sys.stderr.isatty()
-    common = dict(batch_size=eval_args.per_device_eval_batch_size, seed=eval_args.seed, progress=progress, **gen_args.sampling())
+    common = dict(batch_size=eval_args.per_device_eval_batch_size, seed=eval_args.seed, progress=progress, **gen_args.sampling().to_dict())
     for name, label in zip(names, _labels(names)):
         model, tok = load_model_and_tokenizer(name)
         if oracle is not None: check_same_vocab(tok, oracle_tok, name, oracle_name)
@@ -467,7 +447,7 @@ def _measure_models(names, text, task, data_args, curve_args, eval_args, gen_arg
         model.to(device)
         n_blocks[label] = len(blocks)
         losses[label] = loss_vs_alpha(model, blocks, curve_args.curve_alphas, eval_args.per_device_eval_batch_size, eval_args.soft_mixing,
-                                      seed=eval_args.seed, **eval_args.distribution())
+                                      seed=eval_args.seed, **eval_args.distribution().to_dict())
         if gen_args.generation: gens[label] = generation_report(model, blocks, gen_args.prefix_len, gen_args.gen_len, oracle, **common)
         if task is not None:
             tasks[label] = task_report(model, tok, task, num_samples=gen_args.num_samples, pass_k=tuple(gen_args.pass_k),

@@ -4,13 +4,14 @@
 
 # %% ../nbs/04_data.ipynb #ef577319
 from __future__ import annotations
-import json, math, numbers, operator, random, re
+import json, math, operator, random, re
 from pathlib import Path
 import pydoc_data.topics
 import pyarrow as pa
 import datasets
 from datasets import Dataset, DatasetDict
 from transformers import PreTrainedTokenizerBase
+from .distributions import _is_int, _is_real
 
 # %% auto #0
 __all__ = ['EMBEDDED_DATASET', 'DATA_FILE_BUILDERS', 'EVAL_SPLITS', 'ARITHMETIC_OPS', 'ARITHMETIC_DATASET',
@@ -19,10 +20,6 @@ __all__ = ['EMBEDDED_DATASET', 'DATA_FILE_BUILDERS', 'EVAL_SPLITS', 'ARITHMETIC_
 
 # %% ../nbs/04_data.ipynb #de7fb6ac
 EMBEDDED_DATASET = "embedded:pydoc-topics"  # the default `name_or_path`: Python's documentation topics, offline
-
-# %% ../nbs/04_data.ipynb #8fc67a42
-def _is_real(x) -> bool: return isinstance(x, numbers.Real) and not isinstance(x, bool)
-def _is_int(x) -> bool: return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 # %% ../nbs/04_data.ipynb #a91be4ca
 def _check_split_args(eval_fraction, seed):

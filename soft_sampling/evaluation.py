@@ -14,7 +14,7 @@ from fastcore.meta import delegates
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 from transformers import DynamicCache, GenerationConfig
-from .distributions import check_dist_args, mk_proba_dist
+from .distributions import check_dist_args, mk_proba_dist, mode_for_alpha, _is_int, _check_count, _check_alphas
 from .data import arithmetic_dataset, exact_match_reward
 from .soft_forward import soft_sampling_forward, cache_kwargs, unwrap_model
 
@@ -25,19 +25,6 @@ __all__ = ['CURVE_ALPHAS', 'EXACC_LENGTHS', 'ARITHMETIC_TASK', 'soft_loss_sums',
            'task_scores', 'bootstrap_ci', 'paired_bootstrap_ci', 'generation_report', 'task_report', 'report_table',
            'plot_exacc_err', 'plot_pass_at_k', 'save_figure', 'plot_loss_vs_alpha', 'plot_history', 'plot_guidance',
            'plot_reward', 'paired_differences']
-
-# %% ../nbs/05_evaluation.ipynb #d3f39553
-def _is_int(x) -> bool: return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-def _check_count(name:str, value, low:int=1):
-    "Raise a `ValueError` unless `value` is an int >= `low`."
-    if not (_is_int(value) and value >= low): raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
-
-# %% ../nbs/05_evaluation.ipynb #a2afd11b
-def _check_alphas(name:str, alphas):
-    "Raise a `ValueError` unless `alphas` is a non-empty list of numbers in [0, 1]."
-    ok = isinstance(alphas, (list, tuple)) and alphas and all(isinstance(a, (int, float)) and not isinstance(a, bool) and 0 <= a <= 1 for a in alphas)
-    if not ok: raise ValueError(f"{name} must be a non-empty list of numbers in [0, 1] (1: teacher forced, 0: free running), got {alphas!r}")
 
 # %% ../nbs/05_evaluation.ipynb #403fffdd
 @delegates(check_dist_args)
@@ -56,9 +43,8 @@ def soft_loss_sums(
     rows = []
     with torch.no_grad():
         for a in alphas:
-            mode = dict(mode="parallel", n_passes=0) if a == 1 else dict(mode="detached")
             out = soft_sampling_forward(model, input_ids, a, attention_mask, labels, reduction="sum", mixing=mixing,
-                                        gumbel_temperature=gumbel_temperature, seed=seed, **mode, **kwargs)
+                                        gumbel_temperature=gumbel_temperature, seed=seed, **mode_for_alpha(a, "detached"), **kwargs)
             rows.append(torch.stack([out.loss.detach().double(), torch.as_tensor(out.n_tokens, device=out.loss.device).double()]))
     return torch.stack(rows)
 

@@ -4,14 +4,16 @@
 
 # %% ../nbs/07_grpo.ipynb #70d59132
 from __future__ import annotations
-import math, warnings
+import inspect, warnings
 from dataclasses import dataclass, field
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
+from fastcore.meta import delegates
 from transformers import DynamicCache
+import trl.trainer.utils
 from trl import GRPOConfig, GRPOTrainer
 from trl.models import unwrap_model_for_generation
-from .distributions import mk_proba_dist, check_dist_args
+from .distributions import mk_proba_dist, ProbabilityDistributionArguments, SoftDistributionArguments
 from .trainer import _nonfinite_message, _without_tied_keys, refuse_sharded_parameters
 from .soft_forward import (SoftInputs, activation_checkpointing_off, cache_kwargs, embedding_table, input_embedding_module,
                                         gathered_parameters, soft_inputs_forward, is_plain,
@@ -24,15 +26,11 @@ __all__ = ['SOFT_ROLLOUTS', 'SoftGRPOConfig', 'SoftGeneration', 'soft_generate',
 SOFT_ROLLOUTS = ("soft", "mix", "multiplex")
 
 @dataclass
-class SoftGRPOConfig(GRPOConfig):
+class SoftGRPOConfig(SoftDistributionArguments, GRPOConfig):
     "`GRPOConfig` plus how the rollout builds its soft inputs."
     soft_rollout: str = field(default="soft", metadata={"help": "Soft input of each rollout step: 'soft' (p @ E), 'mix' (soft_mix_weight * E[sampled] + (1 - soft_mix_weight) * p @ E) or 'multiplex' (mean embedding of soft_multiplex_k tokens sampled i.i.d.; exact likelihood).", "choices": list(SOFT_ROLLOUTS)})
     soft_mix_weight: float = field(default=0.5, metadata={"help": "Weight of the sampled token's embedding in soft_rollout='mix' (1: discrete GRPO)."})
     soft_multiplex_k: int = field(default=3, metadata={"help": "Tokens sampled per step in soft_rollout='multiplex'."})
-    soft_temperature: float | None = field(default=None, metadata={"help": "Temperature of the distribution soft inputs mix over (None: `temperature`)."})
-    soft_top_k: int | None = field(default=None, metadata={"help": "Top-k of the soft inputs (None: `top_k`; 0: off)."})
-    soft_top_p: float | None = field(default=None, metadata={"help": "Top-p of the soft inputs (None: `top_p`; 1: off)."})
-    soft_min_p: float | None = field(default=None, metadata={"help": "Min-p of the soft inputs (None: `min_p`; 0: off)."})
 
     def __post_init__(self):
         if not isinstance(self.num_generations, int) or self.num_generations < 2:
@@ -44,21 +42,15 @@ class SoftGRPOConfig(GRPOConfig):
             raise ValueError(f"soft_multiplex_k must be an int >= 1, got {self.soft_multiplex_k!r}")
         super().__post_init__()
         if not self.temperature > 0: raise ValueError(f"temperature must be > 0: GRPO samples its completions, got {self.temperature!r}")
-        for name, kw in (("", self.sampling_distribution()), ("soft_", self.soft_distribution())):
-            try: check_dist_args(**kw)
-            except ValueError as e: raise ValueError(f"{name}{e}") from None
+        self.sampling_distribution(); self.distribution()  # each raises naming its field
 
-    def sampling_distribution(self) -> dict:
-        "The `mk_proba_dist` settings completions are sampled with (trl's generation settings)."
-        return dict(temperature=self.temperature, top_k=self.top_k or None, top_p=self.top_p, min_p=self.min_p)
+    def sampling_distribution(self) -> ProbabilityDistributionArguments:
+        "The distribution completions are sampled from (trl's generation settings)."
+        return ProbabilityDistributionArguments(temperature=self.temperature, top_k=self.top_k or None, top_p=self.top_p, min_p=self.min_p)
 
-    def soft_distribution(self) -> dict:
-        "The `mk_proba_dist` settings soft inputs mix over: the soft_* fields, each defaulting to the sampling one."
-        base = self.sampling_distribution()
-        own = dict(temperature=self.soft_temperature, top_k=self.soft_top_k, top_p=self.soft_top_p, min_p=self.soft_min_p)
-        kw = {k: base[k] if v is None else v for k, v in own.items()}
-        kw["top_k"] = kw["top_k"] or None
-        return kw
+    def inherited_distribution(self) -> ProbabilityDistributionArguments:
+        "A None soft_* field takes the sampling setting."
+        return self.sampling_distribution()
 
 # %% ../nbs/07_grpo.ipynb #0e5969f1
 @dataclass
@@ -71,6 +63,27 @@ class SoftGeneration:
     entropy: Tensor  # (batch, steps) entropy of the sampling distribution
     support_size: Tensor  # (batch, steps) tokens in the support of the soft distribution
 
+# %% ../nbs/07_grpo.ipynb #d29f2212
+def _soft_step(emb, p, token, w, table) -> SoftInputs:
+    "One step's input `w * E[token] + (1 - w) * p @ E`: gathered when the support is small, else a constant vector."
+    tok, support = token[:, None], small_support(p)
+    if support is not None:
+        pw, idx = support
+        return SoftInputs(torch.cat([tok, idx], -1), torch.cat([torch.full_like(pw[:, :1], w), (1 - w) * pw], -1))
+    return SoftInputs(tok, torch.full((p.shape[0], 1), float(w), device=p.device), (1 - w) * soft_embedding(emb, p, table))
+
+# %% ../nbs/07_grpo.ipynb #98187916
+def _stack_steps(parts:list[SoftInputs]) -> SoftInputs:
+    "Stack per-step `SoftInputs` (batch, K_t) into (batch, steps, K), padding with zero weights."
+    K = max(p.indices.shape[-1] for p in parts)
+    pad = lambda t: F.pad(t, (0, K - t.shape[-1]))
+    const = None
+    if any(p.constant is not None for p in parts):
+        H = next(p.constant for p in parts if p.constant is not None).shape[-1]
+        const = torch.stack([p.constant if p.constant is not None else parts[0].weights.new_zeros(parts[0].weights.shape[0], H) for p in parts], 1)
+    return SoftInputs(torch.stack([pad(p.indices) for p in parts], 1), torch.stack([pad(p.weights) for p in parts], 1), const)
+
+# %% ../nbs/07_grpo.ipynb #15808aac
 @torch.no_grad()
 def soft_generate(
     model:nn.Module, # A causal LM (or a wrapper whose `.module` is one)
@@ -82,15 +95,19 @@ def soft_generate(
     rollout:str="soft", # "soft", "mix" or "multiplex"
     mix_weight:float=0.5, # Weight of the sampled token in "mix"
     multiplex_k:int=3, # Tokens per step in "multiplex"
-    sampling:dict|None=None, # `mk_proba_dist` settings of the sampled tokens (temperature must be > 0)
-    soft:dict|None=None, # `mk_proba_dist` settings of the soft inputs (default: `sampling`)
+    sampling:ProbabilityDistributionArguments|None=None, # The distribution of the sampled tokens (temperature must be > 0); None: the default one
+    soft:ProbabilityDistributionArguments|None=None, # The distribution the soft inputs mix over; None: `sampling`
     seed:int=0, # Seed of the step generators
 )->SoftGeneration:
     "Sample completions for a batch of prompts with soft inputs, recording each input and each token's log-probability."
     if rollout not in SOFT_ROLLOUTS: raise ValueError(f"rollout must be one of {SOFT_ROLLOUTS}, got {rollout!r}")
-    sampling = dict(sampling or {}); soft = dict(soft or sampling)
-    check_dist_args(**sampling); check_dist_args(**soft)
-    temperature = sampling.get("temperature", 1.0)
+    sampling = ProbabilityDistributionArguments() if sampling is None else sampling
+    soft = sampling if soft is None else soft
+    for name, d in (("sampling", sampling), ("soft", soft)):
+        if not isinstance(d, ProbabilityDistributionArguments):
+            raise TypeError(f"{name} must be a ProbabilityDistributionArguments or None, got {type(d).__name__}")
+    temperature = sampling.temperature
+    sampling_kw, soft_kw = sampling.to_dict(), soft.to_dict()
     if not temperature > 0: raise ValueError(f"sampling temperature must be > 0, got {temperature}")
     core = unwrap_model(model)
     emb = input_embedding_module(core)
@@ -109,7 +126,7 @@ def soft_generate(
         for k in range(max_new_tokens):
             logits = out.logits[:, -1].float()
             g = position_generator(seed, k, dev)
-            q = mk_proba_dist(logits, **sampling)
+            q = mk_proba_dist(logits, **sampling_kw)
             logp_all = torch.log_softmax(logits / temperature, -1)
             if rollout == "multiplex":
                 drawn = torch.multinomial(q, multiplex_k, replacement=True, generator=g)  # (B, K) i.i.d. from q
@@ -119,7 +136,7 @@ def soft_generate(
                 token = sample_from(q, torch.rand(B, generator=g, device=dev))
                 lp = logp_all.gather(-1, token[:, None]).squeeze(-1)
                 w = mix_weight if rollout == "mix" else 0.0
-                p = q if soft == sampling else mk_proba_dist(logits, **soft)
+                p = q if soft == sampling else mk_proba_dist(logits, **soft_kw)
                 step = _soft_step(emb, p, token, w, table)
                 if step.constant is not None and table is None and not is_plain(emb, nn.Embedding):
                     table = embedding_table(emb, p.shape[-1], dev)
@@ -139,30 +156,13 @@ def soft_generate(
     return SoftGeneration(completion_ids, completion_mask, torch.stack(logps, 1), _stack_steps(parts),
                           torch.stack(ents, 1), torch.stack(sups, 1).float())
 
-def _soft_step(emb, p, token, w, table) -> SoftInputs:
-    "One step's input `w * E[token] + (1 - w) * p @ E`: gathered when the support is small, else a constant vector."
-    tok, support = token[:, None], small_support(p)
-    if support is not None:
-        pw, idx = support
-        return SoftInputs(torch.cat([tok, idx], -1), torch.cat([torch.full_like(pw[:, :1], w), (1 - w) * pw], -1))
-    return SoftInputs(tok, torch.full((p.shape[0], 1), float(w), device=p.device), (1 - w) * soft_embedding(emb, p, table))
-
-def _stack_steps(parts:list[SoftInputs]) -> SoftInputs:
-    "Stack per-step `SoftInputs` (batch, K_t) into (batch, steps, K), padding with zero weights."
-    K = max(p.indices.shape[-1] for p in parts)
-    pad = lambda t: F.pad(t, (0, K - t.shape[-1]))
-    const = None
-    if any(p.constant is not None for p in parts):
-        H = next(p.constant for p in parts if p.constant is not None).shape[-1]
-        const = torch.stack([p.constant if p.constant is not None else parts[0].weights.new_zeros(parts[0].weights.shape[0], H) for p in parts], 1)
-    return SoftInputs(torch.stack([pad(p.indices) for p in parts], 1), torch.stack([pad(p.weights) for p in parts], 1), const)
-
 # %% ../nbs/07_grpo.ipynb #891eeb43
 def _pad_steps(t:Tensor, C:int) -> Tensor:
     "Crop or zero-pad dim 1 to `C` (trl may pad completions to a multiple)."
     if t.shape[1] >= C: return t[:, :C]
     return torch.cat([t, t.new_zeros(t.shape[0], C - t.shape[1], *t.shape[2:])], 1)
 
+# %% ../nbs/07_grpo.ipynb #df478569
 def _with_prompt(ids:Tensor, rec:SoftInputs) -> SoftInputs:
     "The recorded completion inputs preceded by the prompt's tokens (weight 1): one `SoftInputs` for the whole sequence."
     P, K = ids.shape[1] - rec.indices.shape[1], rec.indices.shape[-1]
@@ -171,11 +171,45 @@ def _with_prompt(ids:Tensor, rec:SoftInputs) -> SoftInputs:
     const = None if rec.constant is None else torch.cat([rec.constant.new_zeros(ids.shape[0], P, rec.constant.shape[-1]), rec.constant], 1)
     return SoftInputs(torch.cat([pi, rec.indices], 1), torch.cat([pw, rec.weights], 1), const)
 
+# %% ../nbs/07_grpo.ipynb #6482d47c
+_TRL_OVERRIDES = {  # GRPOTrainer's private methods SoftGRPOTrainer overrides: the leading parameters the overrides pass on, in order
+    "_generate_single_turn": ("prompt_ids", "images", "multimodal_fields", "num_generations", "has_tool_images"),
+    "_generate_and_score_completions": ("inputs",),
+    "_compute_loss": ("model", "inputs"),
+    "_get_per_token_logps_and_entropies": ("model", "input_ids", "attention_mask", "logits_to_keep", "batch_size", "compute_entropy", "compute_aux_loss"),
+}
+_TRL_ATTRIBUTES = ("use_vllm", "tools", "use_transformers_continuous_batching", "environment_factories", "max_completion_length",
+                   "eos_token_ids", "_tokenizer", "_metrics", "temperature", "model_wrapped", "accelerator")  # read by the overrides
+
+def _check_trl_adapter(trainer=None):
+    "Raise a `RuntimeError` naming the first trl method, helper or trainer attribute the overrides rely on that the installed trl lacks."
+    fix = f"SoftGRPOTrainer was written against trl 1.16 (installed: {trl.__version__}); pin trl or update the override"
+    for name, expected in _TRL_OVERRIDES.items():
+        method = getattr(GRPOTrainer, name, None)
+        if method is None: raise RuntimeError(f"GRPOTrainer.{name} no longer exists: {fix}")
+        got = tuple(inspect.signature(method).parameters)[1:len(expected) + 1]
+        if got != expected: raise RuntimeError(f"GRPOTrainer.{name} takes {got}, the override expects {expected}: {fix}")
+    fused = getattr(trl.trainer.utils, "add_fused_lm_head", None)
+    if fused is None or "outputs" not in inspect.signature(fused).parameters:
+        raise RuntimeError(f"trl.trainer.utils.add_fused_lm_head(model, ..., outputs) is missing (the log-probabilities' forward passes fused_lm_head=True): {fix}")
+    params = inspect.signature(unwrap_model_for_generation).parameters
+    if not {"gather_deepspeed3_params", "gradient_checkpointing_kwargs"} <= set(params):
+        raise RuntimeError(f"trl.models.unwrap_model_for_generation lost gather_deepspeed3_params or gradient_checkpointing_kwargs: {fix}")
+    missing = [a for a in _TRL_ATTRIBUTES if trainer is not None and not hasattr(trainer, a)]
+    if missing: raise RuntimeError(f"GRPOTrainer instances no longer have {missing}, which the overrides read: {fix}")
+
+# %% ../nbs/07_grpo.ipynb #d9807420
 class SoftGRPOTrainer(GRPOTrainer):
     "trl's `GRPOTrainer` with soft rollouts, and log-probabilities computed on the recorded soft inputs."
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    @delegates(GRPOTrainer.__init__)
+    def __init__(self,
+                 model, # The policy: a model id, folder or `PreTrainedModel`
+                 reward_funcs, # Reward function(s) or reward model(s), as trl takes them
+                 args:SoftGRPOConfig|None=None, # `GRPOConfig` plus the rollout's settings
+                 **kwargs):
+        super().__init__(model, reward_funcs, args=args, **kwargs)
         if not isinstance(self.args, SoftGRPOConfig): raise TypeError(f"args must be a SoftGRPOConfig, got {type(self.args).__name__}")
+        _check_trl_adapter(self)
         self._active_soft, self._draw_key = None, None
         reason = ("use_vllm" if self.use_vllm else "tools" if self.tools else "use_transformers_paged" if self.use_transformers_continuous_batching
                   else "environment_factory" if self.environment_factories is not None else None)
@@ -194,6 +228,9 @@ class SoftGRPOTrainer(GRPOTrainer):
         self._draw_key = (step, mode, n)  # counted per step, so a resumed run draws what the uninterrupted run drew
         return stable_seed(self.args.seed, step, 0 if mode == "train" else 1, n, self.args.process_index)  # ints only: hash() salts strings per process
 
+    # ---- trl adapter: overrides of GRPOTrainer's private methods, whose signatures change between trl releases ----
+    # `_check_trl_adapter` (above) checks their parameters in the installed trl, and what they rely on.
+
     def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
         if self._stock_generation or images is not None or multimodal_fields:
             return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)
@@ -208,7 +245,7 @@ class SoftGRPOTrainer(GRPOTrainer):
               torch.no_grad(), self.accelerator.autocast()):
             gen = soft_generate(model, ids, mask, self.max_completion_length, self.eos_token_ids, pad_id, rollout=a.soft_rollout,
                                 mix_weight=a.soft_mix_weight, multiplex_k=a.soft_multiplex_k, sampling=a.sampling_distribution(),
-                                soft=a.soft_distribution(), seed=seed)
+                                soft=a.distribution(), seed=seed)
         self._active_soft = gen.soft_inputs
         mode = "train" if self.model.training else "eval"
         m = gen.completion_mask.bool()

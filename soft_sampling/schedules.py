@@ -4,9 +4,10 @@
 
 # %% ../nbs/03_schedules.ipynb #9699aae4
 from __future__ import annotations
-import math, numbers
+import math
 from dataclasses import dataclass, asdict
 from typing import Callable
+from .distributions import _is_int, _is_real
 
 # %% auto #0
 __all__ = ['AUTO_K_TAIL', 'SCHEDULES', 'GuidanceAlphaScheduler']
@@ -38,10 +39,6 @@ def _auto_k(schedule:str, window:float) -> float:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if reach(mid) < window else (lo, mid)
     return (lo + hi) / 2
-
-# %% ../nbs/03_schedules.ipynb #1ef856bd
-def _is_real(x) -> bool: return isinstance(x, numbers.Real) and not isinstance(x, bool)
-def _is_int(x) -> bool: return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 # %% ../nbs/03_schedules.ipynb #4b83e400
 def _check_k(schedule:str, k):

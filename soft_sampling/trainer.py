@@ -4,31 +4,42 @@
 
 # %% ../nbs/06_trainer.ipynb #7954a118
 from __future__ import annotations
-import json, math
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 import torch, torch.nn as nn
-from fastcore.basics import patch
+from fastcore.meta import delegates
 from transformers import Trainer, TrainingArguments
-from .distributions import ProbabilityDistributionArguments
+from .distributions import ProbabilityDistributionArguments, SoftDistributionArguments, mode_for_alpha
 from .schedules import GuidanceAlphaScheduler, SCHEDULES
-from .soft_forward import soft_sampling_forward, stable_seed, unwrap_model, MODES, MIXINGS
+from .soft_forward import soft_sampling_forward, stable_seed, MODES, MIXINGS
 from .evaluation import soft_loss_sums
 
 # %% auto #0
 __all__ = ['SoftDecodingTrainingArguments', 'sharded_parameters', 'refuse_sharded_parameters', 'SoftDecodingTrainer',
            'freeze_except']
 
-# %% ../nbs/06_trainer.ipynb #4675cdaa
+# %% ../nbs/06_trainer.ipynb #e6f31dbe
 _SCHEDULE_FIELDS = {f.name: "guidance_" + f.name for f in fields(GuidanceAlphaScheduler)}
 _DIST_FIELDS = {f.name: "soft_" + f.name for f in fields(ProbabilityDistributionArguments)}
 
-def _reraise(e:ValueError, prefix:str):
-    "The error of a settings class, with the name of the flat field it came from."
-    return ValueError(f"{prefix}{e}")
+def _flatten_nested_settings(args):
+    "Fill `args`' flat guidance_*/soft_* fields from its nested `guidance_alpha_scheduler`/`probability_distribution_arguments` (dicts or JSON), then clear those."
+    for name, mapping in (("guidance_alpha_scheduler", _SCHEDULE_FIELDS), ("probability_distribution_arguments", _DIST_FIELDS)):
+        value = getattr(args, name)
+        if isinstance(value, str):
+            try: value = json.loads(value)
+            except ValueError as e: raise ValueError(f"{name} must be a JSON object of {sorted(mapping)}, got {value!r} ({e})") from None
+        if value is None: continue
+        if not isinstance(value, dict): raise ValueError(f"{name} must be a dict of {sorted(mapping)}, got {type(value).__name__}")
+        unknown = set(value) - set(mapping)
+        if unknown: raise ValueError(f"{name} has unknown keys {sorted(unknown)}; allowed: {sorted(mapping)}")
+        for k, v in value.items(): setattr(args, mapping[k], v)
+        setattr(args, name, None)  # now held by the flat fields, which to_dict() and the command line show
 
+# %% ../nbs/06_trainer.ipynb #4675cdaa
 @dataclass
-class SoftDecodingTrainingArguments(TrainingArguments):
+class SoftDecodingTrainingArguments(SoftDistributionArguments, TrainingArguments):
     "`TrainingArguments` plus the guidance schedule, the soft-input distribution and how the soft loss is computed."
     guidance_schedule: str = field(default="linear", metadata={"help": "Shape of the guidance-weight schedule.", "choices": list(SCHEDULES)})
     guidance_warmup_delay_ratio: float = field(default=0.0, metadata={"help": "Fraction of the training steps at guidance_max_alpha before the decay starts."})
@@ -36,30 +47,16 @@ class SoftDecodingTrainingArguments(TrainingArguments):
     guidance_min_alpha: float = field(default=0.0, metadata={"help": "Guidance weight at the end of the decay (0: free-running soft rollout)."})
     guidance_max_alpha: float = field(default=1.0, metadata={"help": "Guidance weight before the decay (1: teacher forcing)."})
     guidance_k: float | None = field(default=None, metadata={"help": "Curvature of the exponential (0<k<1) and inverse_sigmoid (k>=1) schedules; default: chosen from the window."})
-    soft_temperature: float = field(default=1.0, metadata={"help": "Temperature of the distribution soft inputs mix over (0: greedy)."})
-    soft_top_k: int | None = field(default=None, metadata={"help": "Mix over the top-k tokens only (None or 0: off)."})
-    soft_top_p: float | None = field(default=None, metadata={"help": "Mix over the smallest set of tokens with probability >= top_p (None or 1: off)."})
-    soft_min_p: float | None = field(default=None, metadata={"help": "Drop tokens less likely than min_p times the most likely one (None: off)."})
     soft_mode: str = field(default="detached", metadata={"help": "How the soft loss is computed: 'detached' (exact loss, soft inputs constant), 'backprop' (exact, gradient through the whole rollout), 'parallel' (soft_n_passes parallel passes, an approximation); bench/README.md measures the cost of each against a teacher-forced step.", "choices": list(MODES)})
     soft_n_passes: int = field(default=1, metadata={"help": "Soft passes after the teacher-forced one, for soft_mode='parallel'."})
     soft_mixing: str = field(default="interpolate", metadata={"help": "'interpolate': alpha*E[gold] + (1-alpha)*soft input; 'bernoulli': per token, gold with probability alpha.", "choices": list(MIXINGS)})
     soft_gumbel_temperature: float | None = field(default=None, metadata={"help": "Gumbel-softmax noise on the mixture weights at this temperature (None: no noise)."})
     eval_guidance_alphas: list[float] = field(default_factory=lambda: [1.0, 0.0], metadata={"help": "Guidance weights at which evaluation reports the loss (eval_loss_alpha_<a>); eval_loss is the first."})
-    guidance_alpha_scheduler: dict | str | None = field(default=None, metadata={"help": "The draft's style: a dict (or JSON) of GuidanceAlphaScheduler fields; fills the guidance_* fields."})
-    probability_distribution_arguments: dict | str | None = field(default=None, metadata={"help": "The draft's style: a dict (or JSON) of ProbabilityDistributionArguments fields; fills the soft_* fields."})
+    guidance_alpha_scheduler: dict | str | None = field(default=None, metadata={"help": "Alternative spelling: a dict (or JSON) of GuidanceAlphaScheduler fields; fills the guidance_* fields."})
+    probability_distribution_arguments: dict | str | None = field(default=None, metadata={"help": "Alternative spelling: a dict (or JSON) of ProbabilityDistributionArguments fields; fills the soft_* fields."})
 
     def __post_init__(self):
-        for name, mapping in (("guidance_alpha_scheduler", _SCHEDULE_FIELDS), ("probability_distribution_arguments", _DIST_FIELDS)):
-            value = getattr(self, name)
-            if isinstance(value, str):
-                try: value = json.loads(value)
-                except ValueError as e: raise ValueError(f"{name} must be a JSON object of {sorted(mapping)}, got {value!r} ({e})") from None
-            if value is None: continue
-            if not isinstance(value, dict): raise ValueError(f"{name} must be a dict of {sorted(mapping)}, got {type(value).__name__}")
-            unknown = set(value) - set(mapping)
-            if unknown: raise ValueError(f"{name} has unknown keys {sorted(unknown)}; allowed: {sorted(mapping)}")
-            for k, v in value.items(): setattr(self, mapping[k], v)
-            setattr(self, name, None)  # now held by the flat fields, which to_dict() and the CLI show
+        _flatten_nested_settings(self)
         super().__post_init__()
         self.guidance_scheduler()
         self.distribution()
@@ -77,16 +74,11 @@ class SoftDecodingTrainingArguments(TrainingArguments):
     def guidance_scheduler(self) -> GuidanceAlphaScheduler:
         "The `GuidanceAlphaScheduler` the guidance_* fields describe."
         try: return GuidanceAlphaScheduler(**{k: getattr(self, v) for k, v in _SCHEDULE_FIELDS.items()})
-        except ValueError as e: raise _reraise(e, "guidance_") from None
+        except ValueError as e: raise ValueError(f"guidance_{e}") from None
 
-    def distribution(self) -> ProbabilityDistributionArguments:
-        "The `ProbabilityDistributionArguments` the soft_* fields describe."
-        try: return ProbabilityDistributionArguments(**{k: getattr(self, v) for k, v in _DIST_FIELDS.items()})
-        except ValueError as e: raise _reraise(e, "soft_") from None
-
-    def soft_forward_kwargs(self) -> dict:
-        "Keyword arguments of `soft_sampling_forward` for training."
-        return dict(mode=self.soft_mode, n_passes=self.soft_n_passes, mixing=self.soft_mixing,
+    def soft_forward_kwargs(self, guidance_alpha:float) -> dict:
+        "Keyword arguments of `soft_sampling_forward` for a training step at `guidance_alpha`."
+        return dict(**mode_for_alpha(guidance_alpha, self.soft_mode, self.soft_n_passes), mixing=self.soft_mixing,
                     gumbel_temperature=self.soft_gumbel_temperature, **self.distribution().to_dict())
 
 # %% ../nbs/06_trainer.ipynb #a4b51bd5
@@ -107,7 +99,7 @@ def refuse_sharded_parameters(trainer:Trainer):
                      "only. Use FSDP2 (fsdp='full_shard', fsdp_config={'version': 2}, or accelerate's fsdp_version: 2), DDP, "
                      "or DeepSpeed ZeRO stage 1 or 2.")
 
-# %% ../nbs/06_trainer.ipynb #8f913407
+# %% ../nbs/06_trainer.ipynb #27977164
 def _scored_labels(batch:dict) -> torch.Tensor:
     "The labels `soft_sampling_forward` scores: those whose predecessor is a real token (the rest set to -100)."
     labels = batch["labels"]
@@ -117,12 +109,35 @@ def _scored_labels(batch:dict) -> torch.Tensor:
     out[:, 1:] = out[:, 1:].masked_fill(mask[:, :-1] == 0, -100)
     return out
 
+# %% ../nbs/06_trainer.ipynb #8d93e1f3
+def _without_tied_keys(model:nn.Module, load_result):
+    "`load_result` without the missing keys of weights tied to a loaded one (a tied lm_head is saved once): no false warning on resume."
+    seen, tied = {}, set()
+    for name, p in model.named_parameters(remove_duplicate=False):
+        if id(p) in seen: tied.add(name)
+        else: seen[id(p)] = name
+    return load_result._replace(missing_keys=[k for k in load_result.missing_keys if k not in tied])
+
+# %% ../nbs/06_trainer.ipynb #fe7ca900
+def _nonfinite_message(trainer:Trainer, loss, context:str) -> str:
+    "Why a run stops on a non-finite loss (Trainer's logging_nan_inf_filter would log it as 0 and the weights would turn NaN)."
+    return (f"the training loss is {float(loss)} at step {trainer.state.global_step + 1} ({context}): the weights or inputs hold NaN/inf, "
+            "or the learning rate is too high; stopping before this step updates the weights (checkpoints already written are intact)")
+
+# %% ../nbs/06_trainer.ipynb #f5440576
+def _alpha_key(a:float) -> str: return f"loss_alpha_{a:g}"  # the metric name of the loss at guidance weight `a`
+
+# %% ../nbs/06_trainer.ipynb #8f913407
 class SoftDecodingTrainer(Trainer):
     "A `transformers.Trainer` trained with scheduled soft sampling (`soft_sampling_forward` at the scheduled alpha)."
     loss_is_scaled_for_ga = True  # compute_loss divides by num_items_in_batch itself
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    @delegates(Trainer.__init__)
+    def __init__(self,
+                 model:nn.Module|None=None, # The causal LM to train
+                 args:SoftDecodingTrainingArguments|None=None, # `TrainingArguments` plus the soft settings
+                 **kwargs):
+        super().__init__(model=model, args=args, **kwargs)
         if not isinstance(self.args, SoftDecodingTrainingArguments):
             raise TypeError(f"args must be SoftDecodingTrainingArguments, got {type(self.args).__name__}")
         refuse_sharded_parameters(self)
@@ -130,6 +145,7 @@ class SoftDecodingTrainer(Trainer):
         self.model_accepts_loss_kwargs = True  # always count num_items_in_batch: the soft loss is a sum over tokens
         self._soft_stats = defaultdict(list)
         self._micro_step = 0
+        self._eval_sums = None
 
     def guidance_alpha(self) -> float:
         "The guidance weight the schedule gives the current global step."
@@ -147,10 +163,8 @@ class SoftDecodingTrainer(Trainer):
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if not model.training: return self._eval_loss(model, inputs, return_outputs)
         alpha = self.guidance_alpha()
-        kw = self.args.soft_forward_kwargs()
-        if alpha == 1: kw.update(mode="parallel", n_passes=0)  # every input is gold: one teacher-forced forward, same loss
         out = soft_sampling_forward(model, inputs["input_ids"], alpha, inputs.get("attention_mask"), inputs.get("labels"),
-                                    reduction="sum", seed=self._seed(), **kw)
+                                    reduction="sum", seed=self._seed(), **self.args.soft_forward_kwargs(alpha))
         if num_items_in_batch is not None:
             loss = out.loss / num_items_in_batch
             if self.args.average_tokens_across_devices and self.args.world_size > 1:
@@ -172,55 +186,35 @@ class SoftDecodingTrainer(Trainer):
             self._soft_stats.clear()
         super().log(logs, start_time)
 
-# %% ../nbs/06_trainer.ipynb #8f945a78
-def _alpha_key(a:float) -> str: return f"loss_alpha_{a:g}"
+    @torch.no_grad()
+    def _eval_loss(self, model, inputs, return_outputs=False):
+        "The mean loss at the first eval alpha; sums every eval alpha's token loss into `self._eval_sums` (`soft_loss_sums`, as `loss_vs_alpha`)."
+        alphas = self.args.eval_guidance_alphas
+        batch = soft_loss_sums(model, inputs["input_ids"], alphas, inputs.get("attention_mask"), inputs.get("labels"), mixing=self.args.soft_mixing,
+                               gumbel_temperature=self.args.soft_gumbel_temperature, seed=self.args.seed, **self.args.distribution().to_dict())
+        if self._eval_sums is not None:
+            for a, row in zip(alphas, batch): self._eval_sums[a] += row
+        first = (batch[0, 0] / batch[0, 1].clamp(min=1)).float()
+        return (first, {"loss": first}) if return_outputs else first
 
-def _without_tied_keys(model:nn.Module, load_result):
-    "`load_result` without the missing keys of weights tied to a loaded one (a tied lm_head is saved once): no false warning on resume."
-    seen, tied = {}, set()
-    for name, p in model.named_parameters(remove_duplicate=False):
-        if id(p) in seen: tied.add(name)
-        else: seen[id(p)] = name
-    return load_result._replace(missing_keys=[k for k in load_result.missing_keys if k not in tied])
+    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+        "The evaluation loss only (no logits: evaluation reports losses)."
+        inputs = self._prepare_inputs(inputs)
+        with self.compute_loss_context_manager(): loss = self.compute_loss(model, inputs)
+        return loss.detach(), None, None
 
-def _nonfinite_message(trainer:Trainer, loss, context:str) -> str:
-    "Why a run stops on a non-finite loss (Trainer's logging_nan_inf_filter would log it as 0 and the weights would turn NaN)."
-    return (f"the training loss is {float(loss)} at step {trainer.state.global_step + 1} ({context}): the weights or inputs hold NaN/inf, "
-            "or the learning rate is too high; stopping before this step updates the weights (checkpoints already written are intact)")
-
-@patch
-@torch.no_grad()
-def _eval_loss(self:SoftDecodingTrainer, model, inputs, return_outputs=False):
-    "The mean loss at the first eval alpha; sums every eval alpha's token loss into `self._eval_sums` (`soft_loss_sums`, as `loss_vs_alpha`)."
-    alphas = self.args.eval_guidance_alphas
-    batch = soft_loss_sums(model, inputs["input_ids"], alphas, inputs.get("attention_mask"), inputs.get("labels"), mixing=self.args.soft_mixing,
-                           gumbel_temperature=self.args.soft_gumbel_temperature, seed=self.args.seed, **self.args.distribution().to_dict())
-    sums = getattr(self, "_eval_sums", None)
-    if sums is not None:
-        for a, row in zip(alphas, batch): sums[a] += row
-    first = (batch[0, 0] / batch[0, 1].clamp(min=1)).float()
-    return (first, {"loss": first}) if return_outputs else first
-
-@patch
-def prediction_step(self:SoftDecodingTrainer, model, inputs, prediction_loss_only, ignore_keys=None):
-    "The evaluation loss only (no logits: evaluation reports losses)."
-    inputs = self._prepare_inputs(inputs)
-    with self.compute_loss_context_manager(): loss = self.compute_loss(model, inputs)
-    return loss.detach(), None, None
-
-@patch
-def evaluation_loop(self:SoftDecodingTrainer, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"):
-    "Trainer's evaluation loop, plus the token-weighted loss at each of `eval_guidance_alphas`."
-    self._eval_sums = defaultdict(lambda: torch.zeros(2, dtype=torch.float64, device=self.args.device))
-    try:
-        output = Trainer.evaluation_loop(self, dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
-        for a in self.args.eval_guidance_alphas:
-            total, count = self.accelerator.reduce(self._eval_sums[a], "sum").tolist()
-            output.metrics[f"{metric_key_prefix}_{_alpha_key(a)}"] = total / max(count, 1)
-        first = output.metrics[f"{metric_key_prefix}_{_alpha_key(self.args.eval_guidance_alphas[0])}"]
-        output.metrics[f"{metric_key_prefix}_loss"] = first  # token-weighted, not a mean of batch means
-    finally: self._eval_sums = None
-    return output
+    def evaluation_loop(self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"):
+        "Trainer's evaluation loop, plus the token-weighted loss at each of `eval_guidance_alphas`."
+        self._eval_sums = defaultdict(lambda: torch.zeros(2, dtype=torch.float64, device=self.args.device))
+        try:
+            output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
+            for a in self.args.eval_guidance_alphas:
+                total, count = self.accelerator.reduce(self._eval_sums[a], "sum").tolist()
+                output.metrics[f"{metric_key_prefix}_{_alpha_key(a)}"] = total / max(count, 1)
+            first = output.metrics[f"{metric_key_prefix}_{_alpha_key(self.args.eval_guidance_alphas[0])}"]
+            output.metrics[f"{metric_key_prefix}_loss"] = first  # token-weighted, not a mean of batch means
+        finally: self._eval_sums = None
+        return output
 
 # %% ../nbs/06_trainer.ipynb #922bbc66
 def freeze_except(

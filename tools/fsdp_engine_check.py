@@ -7,10 +7,11 @@ import torch, torch.distributed as dist
 from torch.distributed.fsdp import fully_shard
 from torch.distributed.fsdp._fully_shard import _fsdp_param_group
 from trl.trainer.utils import add_fused_lm_head
-from soft_sampling.models import mk_tiny_model_and_tokenizer
+from soft_sampling.testing import mk_tiny_model_and_tokenizer
 import soft_sampling.soft_forward as sf
 from soft_sampling.soft_forward import soft_sampling_forward, gathered_parameters, SoftInputs
 from soft_sampling.grpo import soft_generate, SoftGRPOTrainer
+from soft_sampling.distributions import ProbabilityDistributionArguments
 
 def tiny(arch, untie=False):
     m, tok = mk_tiny_model_and_tokenizer(arch)
@@ -72,7 +73,7 @@ def main(out):
             for model in (ref, m):
                 with torch.no_grad():
                     gens.append(soft_generate(model, enc.input_ids, enc.attention_mask, 8, [tok.eos_token_id], tok.pad_token_id,
-                                              rollout=rollout, sampling=dict(top_k=20 if rollout == "soft" else None), seed=7 + rank))
+                                              rollout=rollout, sampling=ProbabilityDistributionArguments(top_k=20 if rollout == "soft" else None), seed=7 + rank))
             a, b = gens
             C = b.completion_ids.shape[1]
             fake = types.SimpleNamespace(_active_soft=b.soft_inputs, args=types.SimpleNamespace(soft_rollout=rollout),

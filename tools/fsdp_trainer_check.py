@@ -22,7 +22,7 @@ def main(out, which, resume):
     fsdp = world > 1 and os.environ.get("SHARDING", "fsdp2") == "fsdp2"  # else DDP
     if fsdp: allow_fsdp_on_cpu()
     from transformers import DataCollatorForLanguageModeling, TrainerCallback
-    from soft_sampling.models import mk_tiny_model_and_tokenizer
+    from soft_sampling.testing import mk_tiny_model_and_tokenizer
     dist_kw = {} if world == 1 else dict(ddp_backend="gloo")
     if fsdp: dist_kw.update(fsdp="full_shard", fsdp_config={"version": 2, "transformer_layer_cls_to_wrap": ["LlamaDecoderLayer"],
                                                            "state_dict_type": "SHARDED_STATE_DICT"})
