@@ -4,8 +4,8 @@
 
 # %% ../nbs/02_soft_forward.ipynb #e0a9f5e8
 from __future__ import annotations
-import hashlib, inspect
-from contextlib import contextmanager
+import copy, hashlib, inspect, weakref
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
@@ -13,14 +13,15 @@ from jaxtyping import Float, Int
 from fastcore.meta import delegates
 from transformers import DynamicCache
 from transformers.pytorch_utils import Conv1D
-from .distributions import mk_proba_dist, check_dist_args
+from .distributions import mk_proba_dist, check_dist_args, ProbabilityDistributionArguments
 
 # %% auto #0
-__all__ = ['SPARSE_SUPPORT_FRACTION', 'MODES', 'MIXINGS', 'DEFER_WEIGHT_GRADS', 'position_ids_from_mask', 'unwrap_model',
+__all__ = ['SPARSE_SUPPORT_FRACTION', 'MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'position_ids_from_mask', 'unwrap_model',
            'input_embedding_module', 'cache_kwargs', 'is_plain', 'embedding_table', 'small_support', 'embed_mixture',
-           'soft_embedding', 'position_generator', 'gumbel_like', 'sample_from', 'stable_seed', 'deferred_weight_grads',
-           'SoftInputs', 'SoftForwardOutput', 'activation_checkpointing_off', 'fsdp_modules', 'gathered_parameters',
-           'soft_inputs_forward', 'soft_sampling_forward', 'show_rollout']
+           'soft_embedding', 'truncates', 'position_generator', 'gumbel_like', 'sample_from', 'stable_seed',
+           'deferred_weight_grads', 'SoftInputs', 'SoftForwardOutput', 'check_rollout_dtype',
+           'activation_checkpointing_off', 'fsdp_modules', 'gathered_parameters', 'soft_inputs_forward', 'rollout_copy',
+           'soft_sampling_forward', 'show_rollout']
 
 # %% ../nbs/02_soft_forward.ipynb #61c04edb
 def position_ids_from_mask(
@@ -81,17 +82,32 @@ def embed_mixture(
     e = (lookup or emb)(indices)
     return (e * weights.unsqueeze(-1).to(e.dtype)).sum(-2)
 
+# %% ../nbs/02_soft_forward.ipynb #db0ab6c3
+class _SoftEmbedder:
+    "`p @ E` through `emb` for the steps of one rollout: E computed once, small supports gathered, the deferring engine's products inside it."
+    def __init__(self, emb:nn.Module, sparse:bool=True, ops=None):
+        self.emb, self.sparse, self.ops, self.table = emb, sparse, ops, None  # sparse=False: always the dense product
+    def __call__(self, p:Tensor) -> Tensor:
+        support = small_support(p) if self.sparse else None
+        if support is not None: return (self.ops.mixture if self.ops else embed_mixture)(self.emb, support[1], support[0])
+        if self.table is None: self.table = embedding_table(self.emb, p.shape[-1], p.device)
+        return (self.ops.matmul if self.ops else torch.matmul)(p.to(self.table.dtype), self.table)
+
+# %% ../nbs/02_soft_forward.ipynb #c8209fc7
 def soft_embedding(
     emb:nn.Module, # The model's input-embedding module
     p:Float[Tensor, "*batch vocab"], # Distributions over the vocabulary
-    table:Tensor|None=None, # `embedding_table(emb, ...)`, if already computed
-    ops=None, # Replacements for `embed_mixture` and the dense product (`deferred_weight_grads` yields them)
 )->Float[Tensor, "*batch hidden"]:
     "`p @ E` through the embedding module: gather the support's rows when it is small, else one dense product."
-    support = small_support(p)
-    if support is not None: return (ops.mixture if ops else embed_mixture)(emb, support[1], support[0])
-    if table is None: table = embedding_table(emb, p.shape[-1], p.device)
-    return (ops.matmul if ops else torch.matmul)(p.to(table.dtype), table)
+    return _SoftEmbedder(emb)(p)
+
+# %% ../nbs/02_soft_forward.ipynb #271215bb
+def truncates(
+    temperature:float=1.0, # The `mk_proba_dist` settings
+    top_k:int|None=None, top_p:float|None=None, min_p:float|None=None,
+)->bool: # False when every token keeps a probability > 0 (up to float underflow)
+    "Whether these distribution settings can leave tokens out of the support."
+    return temperature == 0 or bool(top_k) or (top_p is not None and top_p < 1) or min_p is not None
 
 # %% ../nbs/02_soft_forward.ipynb #c2582661
 def position_generator(seed:int, t:int, device) -> torch.Generator:
@@ -216,7 +232,6 @@ def deferred_weight_grads(
 # %% ../nbs/02_soft_forward.ipynb #18f68a97
 MODES = ("backprop", "detached", "parallel")
 MIXINGS = ("interpolate", "bernoulli")
-DEFER_WEIGHT_GRADS = True  # use `deferred_weight_grads` in mode "backprop" (tests switch it off to compare)
 
 @dataclass
 class SoftInputs:
@@ -266,6 +281,20 @@ def _check_args(model, input_ids, guidance_alpha, attention_mask, labels, mode, 
     if mode == "backprop" and model.training and torch.is_grad_enabled() and any(getattr(m, "gradient_checkpointing", False) is True for m in model.modules()):
         raise ValueError("mode='backprop' cannot run under activation (gradient) checkpointing, which makes transformers drop "
                          "the KV cache: use mode='detached' or 'parallel', or call model.activation_checkpointing_disable()")
+
+# %% ../nbs/02_soft_forward.ipynb #8bebcbfd
+ROLLOUT_DTYPES = ("float32", "bfloat16", "float16")
+
+def check_rollout_dtype(
+    rollout_dtype:torch.dtype|str|None, # None, a torch floating dtype or its name
+    mode:str="detached", # The soft forward's mode: only "detached" rolls out without gradient
+)->torch.dtype|None:
+    "`rollout_dtype` as a `torch.dtype` (or None), or a `ValueError` naming the allowed values."
+    if rollout_dtype is None: return None
+    name = rollout_dtype if isinstance(rollout_dtype, str) else str(rollout_dtype).removeprefix("torch.")
+    if name not in ROLLOUT_DTYPES: raise ValueError(f"rollout_dtype must be None or one of {ROLLOUT_DTYPES}, got {rollout_dtype!r}")
+    if mode != "detached": raise ValueError(f"rollout_dtype applies to mode 'detached' only (its rollout has no gradient), got mode={mode!r}")
+    return getattr(torch, name)
 
 # %% ../nbs/02_soft_forward.ipynb #e9ccbb21
 @contextmanager
@@ -344,12 +373,43 @@ def soft_inputs_forward(model:nn.Module):
             if f is None: del m.forward
             else: m.forward = f
 
+# %% ../nbs/02_soft_forward.ipynb #53dbe51d
+_ROLLOUT_COPIES = weakref.WeakKeyDictionary()  # model -> (copy, dtype, the weights' (address, version) when copied)
+
+def rollout_copy(
+    model:nn.Module, # A model that is not sharded
+    dtype:torch.dtype, # The copy's parameter dtype, e.g. torch.bfloat16
+)->nn.Module: # A gradient-free copy with `model`'s current weights in `dtype`, in `model`'s train/eval mode
+    "A cached copy of `model` in `dtype` for no-grad rollouts, refreshed whenever one of `model`'s weights changed."
+    params = list(model.parameters())
+    stamp = [(p.data_ptr(), p._version) for p in params]
+    found, dt, old = _ROLLOUT_COPIES.get(model, (None, None, None))
+    if found is None or dt != dtype or [a for a, _ in old] != [a for a, _ in stamp]:
+        found = copy.deepcopy(model).requires_grad_(False)
+        for q in found.parameters(): q.data = q.data.to(dtype)  # parameters only: buffers keep their precision
+        for m in found.modules():  # a rollout keeps its KV cache: never checkpoint
+            if getattr(m, "gradient_checkpointing", False) is True: m.gradient_checkpointing = False
+    elif old != stamp:
+        with torch.no_grad():
+            for q, w in zip(found.parameters(), params): q.copy_(w)
+    _ROLLOUT_COPIES[model] = (found, dtype, stamp)
+    return found.train(model.training)
+
+# %% ../nbs/02_soft_forward.ipynb #e9aed2be
+def _rollout_runner(core:nn.Module, dtype:torch.dtype|None):
+    "The model a no-grad rollout calls (None: the model itself) and the context it runs in, for a rollout in `dtype`."
+    own = next(core.parameters()).dtype
+    if dtype is None or dtype == own: return None, nullcontext()
+    if fsdp_modules(core): return None, torch.autocast(next(core.parameters()).device.type, dtype=dtype)
+    return rollout_copy(core, dtype), nullcontext()
+
 # %% ../nbs/02_soft_forward.ipynb #b53ac539
 class _Rollout:
     "The state one `soft_sampling_forward` call shares between its steps or passes."
-    def __init__(self, model, core, emb, ids, mask, alpha, mixing, tau, seed, dist_kw):
+    def __init__(self, model, core, emb, ids, mask, alpha, mixing, tau, seed, dist:ProbabilityDistributionArguments):
         self.model, self.core, self.emb, self.ids, self.mask = model, core, emb, ids, mask  # call `model`, read `core`
-        self.alpha, self.mixing, self.tau, self.seed, self.dist_kw = alpha, mixing, tau, seed, dist_kw
+        self.alpha, self.mixing, self.tau, self.seed, self.dist = alpha, mixing, tau, seed, dist.to_dict()
+        self.sparse = truncates(**self.dist)  # else every soft input is a dense product: no support to measure
         B, T = ids.shape
         self.pos = position_ids_from_mask(mask)
         self.soft_pos = torch.zeros_like(mask, dtype=torch.bool)  # t takes a soft input: t and t-1 are real tokens
@@ -365,9 +425,9 @@ class _Rollout:
         coin, u = torch.rand(B, generator=g, device=g.device), torch.rand(B, generator=g, device=g.device)
         return coin, u, (gumbel_like((B, V), g, g.device) if self.tau else None)
 
-    def soft_inputs_for(self, logits, coin, u, noise, where, table=None, ops=None):
+    def soft_inputs_for(self, logits, coin, u, noise, where, embed):
         "Gold weights and soft embeddings of positions `where` from the logits before them; records tokens and statistics."
-        p = mk_proba_dist(logits, **self.dist_kw)
+        p = mk_proba_dist(logits, **self.dist)
         with torch.no_grad():
             self.entropy[:, where] = torch.special.entr(p.detach().float()).sum(-1)
             self.support[:, where] = (p > 0).sum(-1).float()
@@ -383,25 +443,27 @@ class _Rollout:
         a = torch.where(soft, a, torch.ones_like(a))
         self.gold_w[:, where] = a
         self.tokens[:, where] = torch.where(soft, token, self.ids[:, where])
-        return a, soft_embedding(self.emb, w, table, ops)
+        return a, embed(w)
 
-    def rollout(self, grad:bool, record:bool, ops=None):
-        "One new position per step on a KV cache. Returns the logits of positions 0..T-2 and, if `record`, the inputs."
-        model, ids, mask, pos, emb = self.model, self.ids, self.mask, self.pos, self.emb
+    def rollout(self, grad:bool, record:bool, ops=None, runner:nn.Module|None=None):
+        "One new position per step on a KV cache (calling `runner`, a low-precision copy, if given). Returns the logits of positions 0..T-2 and, if `record`, the inputs."
+        model, core, emb = (self.model, self.core, self.emb) if runner is None else (runner, runner, input_embedding_module(runner))
+        ids, mask, pos = self.ids, self.mask, self.pos
         B, T = ids.shape
         cols = self.soft_pos.any(0).nonzero()
         j0 = min(int(cols[0]) if len(cols) else T, T - 1)  # before j0 every row is gold: one parallel prefill
         consts = None
-        with torch.set_grad_enabled(grad), activation_checkpointing_off(self.core):
-            cache = DynamicCache(config=self.core.config)
-            kv = cache_kwargs(self.core, cache)
+        embed = _SoftEmbedder(emb, self.sparse, ops)
+        with torch.set_grad_enabled(grad), activation_checkpointing_off(core):
+            cache = DynamicCache(config=core.config)
+            kv = cache_kwargs(core, cache)
             out = model(input_ids=ids[:, :j0], attention_mask=mask[:, :j0], position_ids=pos[:, :j0],
                         use_cache=True, **kv)  # use_cache explicitly: the Trainer turns it off
-            logits, table = [out.logits], None
+            logits = [out.logits]
             gold = emb(ids)  # all positions at once: one gather (and one embedding backward), not one per step
             for t in range(j0, T):
                 coin, u, noise = self.draws(t, out.logits.shape[-1])
-                a, s = self.soft_inputs_for(logits[-1][:, -1], coin, u, noise, t, table, ops)
+                a, s = self.soft_inputs_for(logits[-1][:, -1], coin, u, noise, t, embed)
                 if t == T - 1: break  # the last input would only predict past the end
                 soft_part = (1 - a)[:, None].to(s.dtype) * s
                 if record:
@@ -427,13 +489,13 @@ class _Rollout:
         draws = [self.draws(t, logits.shape[-1]) for t in range(1, T)]
         coin, u = torch.stack([d[0] for d in draws], 1), torch.stack([d[1] for d in draws], 1)
         noise = torch.stack([d[2] for d in draws], 1) if self.tau else None
-        soft_inputs = SoftInputs(ids.unsqueeze(-1), torch.ones(B, T, 1, device=ids.device))
+        soft_inputs, embed = SoftInputs(ids.unsqueeze(-1), torch.ones(B, T, 1, device=ids.device)), _SoftEmbedder(emb, self.sparse)
         if n_passes == 0:
-            with torch.no_grad(), gathered_parameters(self.core, only=emb): self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T))  # tokens, statistics
+            with torch.no_grad(), gathered_parameters(self.core, only=emb): self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T), embed)  # tokens, statistics
             return logits, soft_inputs
         for k in range(n_passes):
             with torch.no_grad(), gathered_parameters(self.core, only=emb):
-                a, s = self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T))
+                a, s = self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T), embed)
                 w = torch.ones(B, T, device=ids.device)
                 w[:, 1:] = a
                 consts = s.new_zeros(B, T, s.shape[-1])
@@ -460,29 +522,33 @@ def soft_sampling_forward(
     reduction:str="mean", # "mean" over scored tokens, or "sum" (to divide by `num_items_in_batch` yourself)
     return_logits:bool=False, # Also return the logits
     return_soft_inputs:bool=False, # Also return the inputs fed, as `SoftInputs` (modes "detached" and "parallel")
+    rollout_dtype:torch.dtype|str|None=None, # Mode "detached": run the no-grad rollout in this dtype (e.g. torch.bfloat16); None: the model's
+    defer_weight_grads:bool=True, # Mode "backprop": one weight-gradient product per weight for the whole rollout (False: plain autograd)
     **kwargs, # The distribution settings of `mk_proba_dist`
 )->SoftForwardOutput:
     "Roll `model` forward on its own soft predictions mixed with the gold tokens, and score the gold next tokens."
     core = unwrap_model(model)
     _check_args(core, input_ids, guidance_alpha, attention_mask, labels, mode, n_passes, mixing, gumbel_temperature, reduction)
-    check_dist_args(**kwargs)
+    rollout_dtype = check_rollout_dtype(rollout_dtype, mode)
+    dist = ProbabilityDistributionArguments(**kwargs)
     emb = input_embedding_module(core)
     ids = input_ids.long()
     mask = torch.ones_like(ids) if attention_mask is None else attention_mask.long()
     if labels is None: labels = ids.masked_fill(mask == 0, -100)
     targets = labels[:, 1:].masked_fill(mask[:, :-1] == 0, -100)  # t is predicted only from a real token t-1
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
-    state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, kwargs)
+    state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, dist)
     grad = torch.is_grad_enabled()
     with soft_inputs_forward(core):
         if mode == "parallel": logits, soft_inputs = state.parallel(n_passes)
         elif mode == "detached":
-            with torch.no_grad(), gathered_parameters(core): logits, soft_inputs = state.rollout(grad=False, record=True)
+            runner, context = _rollout_runner(core, rollout_dtype)
+            with torch.no_grad(), gathered_parameters(core), context: logits, soft_inputs = state.rollout(grad=False, record=True, runner=runner)
             if grad:  # the loss with gradient: one parallel forward over the recorded inputs
                 logits = model(soft_inputs=soft_inputs, attention_mask=mask, position_ids=state.pos, use_cache=False).logits
         else:
             with gathered_parameters(core, keep_for_backward=grad) as keep:
-                if grad and DEFER_WEIGHT_GRADS and not torch.is_autocast_enabled(ids.device.type):
+                if grad and defer_weight_grads and not torch.is_autocast_enabled(ids.device.type):
                     with deferred_weight_grads(core, emb) as ops: logits, soft_inputs = state.rollout(grad=True, record=False, ops=ops)
                 else: logits, soft_inputs = state.rollout(grad=grad, record=False)
                 logits = keep(logits)
