@@ -539,11 +539,11 @@ def soft_sampling_forward(
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
     state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, dist)
     grad = torch.is_grad_enabled()
+    runner, low_precision = _rollout_runner(core, rollout_dtype)  # before `soft_inputs_forward` patches the model it copies
     with soft_inputs_forward(core):
         if mode == "parallel": logits, soft_inputs = state.parallel(n_passes)
         elif mode == "detached":
-            runner, context = _rollout_runner(core, rollout_dtype)
-            with torch.no_grad(), gathered_parameters(core), context: logits, soft_inputs = state.rollout(grad=False, record=True, runner=runner)
+            with torch.no_grad(), gathered_parameters(core), low_precision: logits, soft_inputs = state.rollout(grad=False, record=True, runner=runner)
             if grad:  # the loss with gradient: one parallel forward over the recorded inputs
                 logits = model(soft_inputs=soft_inputs, attention_mask=mask, position_ids=state.pos, use_cache=False).logits
         else:
