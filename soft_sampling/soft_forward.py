@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_soft_forward.ipynb #e0a9f5e8
 from __future__ import annotations
-import copy, hashlib, inspect, weakref
+import copy, weakref
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -12,238 +12,20 @@ from torch import Tensor
 from jaxtyping import Float, Int
 from fastcore.meta import delegates
 from transformers import DynamicCache
-from transformers.pytorch_utils import Conv1D
 from .distributions import mk_proba_dist, check_dist_args, ProbabilityDistributionArguments
+from .compat import *
+from .soft_embedding import *
+from .soft_embedding import _SoftEmbedder
+from .randomness import *
+from .deferred_grads import *
 
 # %% auto #0
-__all__ = ['SPARSE_SUPPORT_FRACTION', 'MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'position_ids_from_mask', 'unwrap_model',
-           'input_embedding_module', 'cache_kwargs', 'is_plain', 'embedding_table', 'small_support', 'embed_mixture',
-           'soft_embedding', 'truncates', 'position_generator', 'gumbel_like', 'sample_from', 'stable_seed',
-           'deferred_weight_grads', 'SoftInputs', 'SoftForwardOutput', 'check_rollout_dtype',
-           'activation_checkpointing_off', 'fsdp_modules', 'gathered_parameters', 'soft_inputs_forward', 'rollout_copy',
+__all__ = ['MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'SoftForwardOutput', 'check_rollout_dtype', 'rollout_copy',
            'soft_sampling_forward', 'show_rollout']
-
-# %% ../nbs/02_soft_forward.ipynb #61c04edb
-def position_ids_from_mask(
-    attention_mask:Int[Tensor, "batch seq"], # 1 for real tokens, 0 for padding
-)->Int[Tensor, "batch seq"]: # Position of each real token among its row's real tokens; padding gets 1
-    "Positions that count only real tokens, as `generate` computes them."
-    return (attention_mask.long().cumsum(-1) - 1).masked_fill(attention_mask == 0, 1)
-
-def unwrap_model(model:nn.Module) -> nn.Module:
-    "The model inside distributed wrappers (DDP's or FSDP's `.module`): its attributes; calls still go through the wrapper."
-    while isinstance(getattr(model, "module", None), nn.Module): model = model.module
-    return model
-
-def input_embedding_module(model:nn.Module) -> nn.Module:
-    "The model's input-embedding module, or a `TypeError` that says it cannot be found."
-    emb = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
-    if not isinstance(emb, nn.Module):
-        raise TypeError(f"model: cannot find the input-embedding module of {type(model).__name__} "
-                        "(get_input_embeddings() must return an nn.Module)")
-    return emb
-
-# %% ../nbs/02_soft_forward.ipynb #ecc595d6
-def cache_kwargs(model:nn.Module, cache) -> dict:
-    "The keyword argument that hands `model` a KV cache: `cache` (transformers >= 5.24) or `past_key_values`."
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    params = inspect.signature(type(inner).forward).parameters
-    return {"cache": cache} if "cache" in params else {"past_key_values": cache}
-
-# %% ../nbs/02_soft_forward.ipynb #b4bb817b
-SPARSE_SUPPORT_FRACTION = 1 / 8  # gather the support's rows when it holds at most this share of the vocabulary
-
-def is_plain(mod:nn.Module, cls:type) -> bool:
-    "`mod` is a `cls` that computes what `cls.forward` computes (FSDP2's `fully_shard` subclasses it; Gemma's scaled embedding overrides it)."
-    return isinstance(mod, cls) and type(mod).forward is cls.forward
-
-def embedding_table(emb:nn.Module, vocab_size:int, device) -> Tensor:
-    "E as the module outputs it: the weight of a plain `nn.Embedding`, else `emb(arange(V))` (keeps any scaling)."
-    return emb.weight if is_plain(emb, nn.Embedding) else emb(torch.arange(vocab_size, device=device))
-
-def small_support(
-    p:Float[Tensor, "*batch vocab"], # Distributions over the vocabulary
-)->tuple[Tensor, Tensor]|None: # (weights, ids) of shape (*batch, n), or None
-    "The support of `p` as (weights, ids), padded to the largest support, when it is small enough to gather."
-    n = int((p > 0).sum(-1).max()) if p.numel() else 1
-    return p.topk(n, dim=-1) if n <= max(1, int(p.shape[-1] * SPARSE_SUPPORT_FRACTION)) else None
-
-def embed_mixture(
-    emb:nn.Module, # The model's input-embedding module
-    indices:Int[Tensor, "*batch k"], # Token ids of each mixture
-    weights:Float[Tensor, "*batch k"], # Their weights
-    lookup=None, # Called instead of `emb` on the indices (its forward, from inside its own call)
-)->Float[Tensor, "*batch hidden"]:
-    "`sum_k weights[..., k] * E[indices[..., k]]` through the embedding module."
-    if is_plain(emb, nn.Embedding):
-        i, w = indices.reshape(-1, indices.shape[-1]), weights.reshape(-1, weights.shape[-1])
-        x = F.embedding_bag(i, emb.weight, per_sample_weights=w.to(emb.weight.dtype), mode="sum")
-        return x.reshape(*indices.shape[:-1], x.shape[-1])
-    e = (lookup or emb)(indices)
-    return (e * weights.unsqueeze(-1).to(e.dtype)).sum(-2)
-
-# %% ../nbs/02_soft_forward.ipynb #db0ab6c3
-class _SoftEmbedder:
-    "`p @ E` through `emb` for the steps of one rollout: E computed once, small supports gathered, the deferring engine's products inside it."
-    def __init__(self, emb:nn.Module, sparse:bool=True, ops=None):
-        self.emb, self.sparse, self.ops, self.table = emb, sparse, ops, None  # sparse=False: always the dense product
-    def __call__(self, p:Tensor) -> Tensor:
-        support = small_support(p) if self.sparse else None
-        if support is not None: return (self.ops.mixture if self.ops else embed_mixture)(self.emb, support[1], support[0])
-        if self.table is None: self.table = embedding_table(self.emb, p.shape[-1], p.device)
-        return (self.ops.matmul if self.ops else torch.matmul)(p.to(self.table.dtype), self.table)
-
-# %% ../nbs/02_soft_forward.ipynb #c8209fc7
-def soft_embedding(
-    emb:nn.Module, # The model's input-embedding module
-    p:Float[Tensor, "*batch vocab"], # Distributions over the vocabulary
-)->Float[Tensor, "*batch hidden"]:
-    "`p @ E` through the embedding module: gather the support's rows when it is small, else one dense product."
-    return _SoftEmbedder(emb)(p)
-
-# %% ../nbs/02_soft_forward.ipynb #271215bb
-def truncates(
-    temperature:float=1.0, # The `mk_proba_dist` settings
-    top_k:int|None=None, top_p:float|None=None, min_p:float|None=None,
-)->bool: # False when every token keeps a probability > 0 (up to float underflow)
-    "Whether these distribution settings can leave tokens out of the support."
-    return temperature == 0 or bool(top_k) or (top_p is not None and top_p < 1) or min_p is not None
-
-# %% ../nbs/02_soft_forward.ipynb #c2582661
-def position_generator(seed:int, t:int, device) -> torch.Generator:
-    "Position `t`'s own random stream: the same in every mode, so their coins, noise and samples agree."
-    return torch.Generator(device=device).manual_seed((seed * 1_000_003 + t) % 2**63)
-
-def gumbel_like(shape, generator:torch.Generator, device) -> Tensor:
-    "Standard Gumbel noise."
-    u = torch.rand(shape, generator=generator, device=device)
-    return -torch.log(-torch.log(u.clamp_(1e-10, 1 - 1e-7)))
-
-def sample_from(
-    p:Float[Tensor, "*batch vocab"], # Distributions
-    u:Float[Tensor, "*batch"], # One uniform in [0, 1) per distribution
-)->Int[Tensor, "*batch"]: # One token per distribution, never one with probability 0
-    "Sample by inverse CDF: cheaper than `torch.multinomial` on a large vocabulary."
-    cdf = p.float().cumsum(-1)
-    idx = torch.searchsorted(cdf, (u * cdf[..., -1]).unsqueeze(-1).contiguous(), right=True).squeeze(-1)
-    return idx.clamp_(max=p.shape[-1] - 1)
-
-# %% ../nbs/02_soft_forward.ipynb #8a5d07bb
-def stable_seed(*parts:int) -> int:
-    "A seed in [0, 2**62) from integers, the same in every process (a BLAKE2 digest; never Python's salted `hash()`)."
-    if not parts or not all(isinstance(x, int) and not isinstance(x, bool) for x in parts):
-        raise TypeError(f"stable_seed takes one or more ints, got {parts!r}")
-    data = b"".join(x.to_bytes(16, "little", signed=True) for x in parts)
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") % 2**62
-
-# %% ../nbs/02_soft_forward.ipynb #ca8cacfb
-class _Collect(torch.autograd.Function):
-    "Hands a weight to every step; in backward, turns the steps' stored (input, grad) pairs into one product."
-    @staticmethod
-    def forward(ctx, weight, store):
-        ctx.store = store
-        ctx.set_materialize_grads(False)
-        return weight.view_as(weight)
-    @staticmethod
-    def backward(ctx, grad):
-        gw = ctx.store.weight_grad()
-        return (gw if grad is None else gw + grad), None
-
-class _DeferredMatmul(torch.autograd.Function):
-    "`x @ w.T + b` (or `x @ w + b` when `transposed`), its weight gradient left to `store`."
-    @staticmethod
-    def forward(ctx, x, w, b, store, transposed):
-        ctx.save_for_backward(x, w)
-        ctx.store, ctx.transposed, ctx.has_bias = store, transposed, b is not None
-        y = x @ w if transposed else F.linear(x, w)
-        return y if b is None else y + b
-    @staticmethod
-    def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        gx = (g @ w.t() if ctx.transposed else g @ w) if ctx.needs_input_grad[0] else None
-        ctx.store.add(x, g)
-        gb = g.reshape(-1, g.shape[-1]).sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
-        return gx, None, gb, None, None
-
-class _DeferredBag(torch.autograd.Function):
-    "`sum_k w[:, k] * E[idx[:, k]]` whose gradient to E waits in `store` (the gradient to `w` is immediate)."
-    @staticmethod
-    def forward(ctx, idx, w, weight, store):
-        ctx.save_for_backward(idx, w, weight)
-        ctx.store = store
-        return F.embedding_bag(idx, weight, per_sample_weights=w, mode="sum")
-    @staticmethod
-    def backward(ctx, g):
-        idx, w, weight = ctx.saved_tensors
-        ctx.store.add_bag(idx, w, g)
-        gw = torch.einsum("nkh,nh->nk", F.embedding(idx, weight), g) if ctx.needs_input_grad[1] else None
-        return None, gw, None, None
-
-class _WeightGradStore:
-    "The (input, output gradient) pairs of one weight's uses during a rollout, and its gathered rows."
-    def __init__(self, weight, transposed):
-        self.weight, self.transposed, self.xs, self.gs, self.bags, self._proxy = weight, transposed, [], [], [], None
-    def proxy(self):
-        if self._proxy is None: self._proxy = _Collect.apply(self.weight, self)
-        return self._proxy
-    def add(self, x, g): self.xs.append(x.reshape(-1, x.shape[-1])); self.gs.append(g.reshape(-1, g.shape[-1]))
-    def add_bag(self, idx, w, g): self.bags.append((idx, w, g))
-    def weight_grad(self):
-        gw = torch.zeros_like(self.weight)
-        if self.xs:
-            X, G = torch.cat(self.xs), torch.cat(self.gs)
-            gw += (X.t() @ G if self.transposed else G.t() @ X).to(gw.dtype)
-        for idx, w, g in self.bags:
-            gw.index_add_(0, idx.reshape(-1), (w.unsqueeze(-1) * g.unsqueeze(1)).reshape(-1, g.shape[-1]).to(gw.dtype))
-        self.xs, self.gs, self.bags = [], [], []
-        return gw
-    def __call__(self, x, bias=None): return _DeferredMatmul.apply(x, self.proxy(), bias, self, self.transposed)
-    def bag(self, idx, w):
-        "`embed_mixture` for a plain `nn.Embedding` with this weight."
-        out = _DeferredBag.apply(idx.reshape(-1, idx.shape[-1]), w.reshape(-1, w.shape[-1]).to(self.weight.dtype), self.proxy(), self)
-        return out.reshape(*idx.shape[:-1], out.shape[-1])
-
-@dataclass
-class _DeferredOps:
-    "The soft-embedding operations `soft_embedding` uses inside `deferred_weight_grads`."
-    matmul: callable
-    mixture: callable
-
-@contextmanager
-def deferred_weight_grads(
-    model:nn.Module, # Its `nn.Linear` and `Conv1D` layers defer their weight gradients while inside
-    emb:nn.Module|None=None, # Its input-embedding module, for the dense soft product
-):
-    "Defer the weight gradients of a step-by-step rollout to one product per weight; yields the soft-embedding ops."
-    patched = []
-    for mod in model.modules():
-        if (is_plain(mod, nn.Linear) or is_plain(mod, Conv1D)) and mod.weight.requires_grad:
-            store = _WeightGradStore(mod.weight, transposed=isinstance(mod, Conv1D))
-            mod.forward = (lambda x, s=store, m=mod: s(x, m.bias))
-            patched.append(mod)
-    plain = is_plain(emb, nn.Embedding) and emb.weight.requires_grad
-    emb_store = _WeightGradStore(emb.weight, transposed=True) if plain else None
-    def matmul(p, table): return emb_store(p) if (emb_store is not None and table is emb.weight) else p @ table
-    def mixture(e, idx, w): return emb_store.bag(idx, w) if (emb_store is not None and e is emb) else embed_mixture(e, idx, w)
-    try: yield _DeferredOps(matmul, mixture)
-    finally:
-        for mod in patched: del mod.forward
 
 # %% ../nbs/02_soft_forward.ipynb #18f68a97
 MODES = ("backprop", "detached", "parallel")
 MIXINGS = ("interpolate", "bernoulli")
-
-@dataclass
-class SoftInputs:
-    "Recorded inputs: `sum_k weights[..., k] * E[indices[..., k]] + constant` at every position."
-    indices: Tensor  # (batch, seq, K) token ids, embedded through the embedding module (gradient to E)
-    weights: Tensor  # (batch, seq, K) their weights
-    constant: Tensor|None = None  # (batch, seq, hidden) a constant part (the detached soft embeddings)
-
-    def embed(self, emb:nn.Module, lookup=None) -> Tensor:
-        "The input embeddings: gradient to E through the gathered tokens, none through the constant part."
-        x = embed_mixture(emb, self.indices, self.weights, lookup)
-        return x if self.constant is None else x + self.constant.to(x.dtype)
 
 @dataclass
 class SoftForwardOutput:
@@ -295,83 +77,6 @@ def check_rollout_dtype(
     if name not in ROLLOUT_DTYPES: raise ValueError(f"rollout_dtype must be None or one of {ROLLOUT_DTYPES}, got {rollout_dtype!r}")
     if mode != "detached": raise ValueError(f"rollout_dtype applies to mode 'detached' only (its rollout has no gradient), got mode={mode!r}")
     return getattr(torch, name)
-
-# %% ../nbs/02_soft_forward.ipynb #e9ccbb21
-@contextmanager
-def activation_checkpointing_off(model:nn.Module):
-    "Switch activation checkpointing off within, and back on after (it makes transformers drop the KV cache)."
-    mods = [m for m in model.modules() if getattr(m, "gradient_checkpointing", False) is True]
-    for m in mods: m.gradient_checkpointing = False
-    try: yield
-    finally:
-        for m in mods: m.gradient_checkpointing = True
-
-# %% ../nbs/02_soft_forward.ipynb #f5d0a102
-def fsdp_modules(model:nn.Module) -> list[nn.Module]:
-    "The modules of `model` sharded by FSDP2's `fully_shard`, outermost first (none for a plain or DDP model)."
-    try: from torch.distributed.fsdp import FSDPModule
-    except ImportError: return []
-    return [m for m in model.modules() if isinstance(m, FSDPModule)]
-
-def _fsdp_owner(model:nn.Module, module:nn.Module, mods:list) -> nn.Module|None:
-    "The FSDP unit that holds `module`'s parameters: `module` itself or its nearest sharded ancestor."
-    names = {id(m): n for n, m in model.named_modules()}
-    name, best = names[id(module)], None
-    for m in mods:
-        n = names[id(m)]
-        if (n == "" or name == n or name.startswith(n + ".")) and (best is None or len(n) > len(names[id(best)])): best = m
-    return best
-
-@contextmanager
-def gathered_parameters(
-    model:nn.Module, # A model, plain, DDP-wrapped or sharded with FSDP2
-    keep_for_backward:bool=False, # Keep them gathered until the end of the backward of the tensor passed to the yielded `keep`
-    only:nn.Module|None=None, # Gather only the FSDP unit that holds this module's parameters
-):
-    "Under FSDP2, all-gather the parameters once for the whole block with FSDP's per-call hooks quiet; else nothing."
-    mods = fsdp_modules(model)
-    if only is not None: mods = [m for m in [_fsdp_owner(model, only, mods)] if m is not None]
-    if not mods:
-        yield lambda t: t
-        return
-    from torch.distributed.fsdp._fully_shard._fsdp_common import TrainingState
-    root = fsdp_modules(model)[0]._get_fsdp_state()
-    root._lazy_init()  # FSDP decides which unit is the root on the first forward; this may be it
-    states = list({id(s): s for s in (m._get_fsdp_state() for m in mods)}.values())
-    for m in mods: m.unshard()
-    # In state PRE_BACKWARD (the one FSDP uses to recompute activations), its forward hooks neither unshard, reshard nor hook backward
-    for s in states: s._training_state = TrainingState.PRE_BACKWARD
-    kept = []
-    def keep(t:Tensor) -> Tensor:
-        "Reduce-scatter the gathered weights' gradients once, at the end of `t`'s backward."
-        if keep_for_backward and t.requires_grad:
-            t.register_hook(lambda g: (root._register_root_post_backward_final_callback(), g)[1])
-            kept.append(t)
-        return t
-    try: yield keep
-    finally:
-        for s in states: s._training_state = TrainingState.IDLE
-        if not kept:
-            for m in mods: m.reshard()
-
-# %% ../nbs/02_soft_forward.ipynb #f5d0a104
-@contextmanager
-def soft_inputs_forward(model:nn.Module):
-    "Within, `model(soft_inputs=SoftInputs(...), ...)` embeds them inside the model's (and its embedding module's) forward."
-    emb = input_embedding_module(model)
-    saved = [(m, m.__dict__.get("forward")) for m in (model, emb)]
-    emb_forward, root_forward = emb.forward, model.forward
-    def embed(x, *args, **kwargs):
-        return x.embed(emb, lookup=emb_forward) if isinstance(x, SoftInputs) else emb_forward(x, *args, **kwargs)
-    def forward(*args, soft_inputs:SoftInputs|None=None, **kwargs):
-        if soft_inputs is not None: kwargs["inputs_embeds"] = emb(soft_inputs)
-        return root_forward(*args, **kwargs)
-    emb.forward, model.forward = embed, forward
-    try: yield model
-    finally:
-        for m, f in saved:
-            if f is None: del m.forward
-            else: m.forward = f
 
 # %% ../nbs/02_soft_forward.ipynb #53dbe51d
 _ROLLOUT_COPIES = weakref.WeakKeyDictionary()  # model -> (copy, dtype, the weights' (address, version) when copied)
