@@ -14,10 +14,13 @@ import trl.trainer.utils
 from trl import GRPOConfig, GRPOTrainer
 from trl.models import unwrap_model_for_generation
 from .distributions import mk_proba_dist, ProbabilityDistributionArguments, SoftDistributionArguments
-from .trainer import _nonfinite_message, _without_tied_keys, refuse_sharded_parameters
-from .soft_forward import (SoftInputs, activation_checkpointing_off, cache_kwargs, embedding_table, input_embedding_module,
-                                        gathered_parameters, soft_inputs_forward, is_plain,
-                                        position_generator, position_ids_from_mask, sample_from, small_support, soft_embedding, stable_seed, unwrap_model)
+from .trainer import _nonfinite_message, _without_tied_keys
+from .compat import refuse_sharded_parameters
+from .compat import (activation_checkpointing_off, cache_kwargs, gathered_parameters, input_embedding_module,
+                                  position_ids_from_mask, unwrap_model)
+from .soft_embedding import SoftInputs, small_support, soft_inputs_forward, truncates, _SoftEmbedder
+from .randomness import position_generator, sample_from, stable_seed
+from .soft_forward import ROLLOUT_DTYPES, check_rollout_dtype, _rollout_runner
 
 # %% auto #0
 __all__ = ['SOFT_ROLLOUTS', 'SoftGRPOConfig', 'SoftGeneration', 'soft_generate', 'SoftGRPOTrainer']
@@ -31,6 +34,7 @@ class SoftGRPOConfig(SoftDistributionArguments, GRPOConfig):
     soft_rollout: str = field(default="soft", metadata={"help": "Soft input of each rollout step: 'soft' (p @ E), 'mix' (soft_mix_weight * E[sampled] + (1 - soft_mix_weight) * p @ E) or 'multiplex' (mean embedding of soft_multiplex_k tokens sampled i.i.d.; exact likelihood).", "choices": list(SOFT_ROLLOUTS)})
     soft_mix_weight: float = field(default=0.5, metadata={"help": "Weight of the sampled token's embedding in soft_rollout='mix' (1: discrete GRPO)."})
     soft_multiplex_k: int = field(default=3, metadata={"help": "Tokens sampled per step in soft_rollout='multiplex'."})
+    soft_rollout_dtype: str | None = field(default=None, metadata={"help": "Dtype of the soft rollout that generates completions, e.g. bfloat16: faster, not exact (default: the model's dtype; the log-probabilities for the loss are recomputed in the model's dtype).", "choices": list(ROLLOUT_DTYPES)})
 
     def __post_init__(self):
         if not isinstance(self.num_generations, int) or self.num_generations < 2:
@@ -40,6 +44,8 @@ class SoftGRPOConfig(SoftDistributionArguments, GRPOConfig):
             raise ValueError(f"soft_mix_weight must be a number in [0, 1] (1: discrete GRPO), got {self.soft_mix_weight!r}")
         if isinstance(self.soft_multiplex_k, bool) or not isinstance(self.soft_multiplex_k, int) or self.soft_multiplex_k < 1:
             raise ValueError(f"soft_multiplex_k must be an int >= 1, got {self.soft_multiplex_k!r}")
+        try: check_rollout_dtype(self.soft_rollout_dtype)
+        except ValueError as e: raise ValueError(f"soft_{e}") from None
         super().__post_init__()
         if not self.temperature > 0: raise ValueError(f"temperature must be > 0: GRPO samples its completions, got {self.temperature!r}")
         self.sampling_distribution(); self.distribution()  # each raises naming its field
@@ -64,13 +70,13 @@ class SoftGeneration:
     support_size: Tensor  # (batch, steps) tokens in the support of the soft distribution
 
 # %% ../nbs/07_grpo.ipynb #d29f2212
-def _soft_step(emb, p, token, w, table) -> SoftInputs:
-    "One step's input `w * E[token] + (1 - w) * p @ E`: gathered when the support is small, else a constant vector."
-    tok, support = token[:, None], small_support(p)
+def _soft_step(p, token, w, embed:_SoftEmbedder, sparse:bool=True) -> SoftInputs:
+    "One step's input `w * E[token] + (1 - w) * p @ E`: gathered when the support is small (checked if `sparse`), else a constant vector `embed(p)`."
+    tok, support = token[:, None], (small_support(p) if sparse else None)
     if support is not None:
         pw, idx = support
         return SoftInputs(torch.cat([tok, idx], -1), torch.cat([torch.full_like(pw[:, :1], w), (1 - w) * pw], -1))
-    return SoftInputs(tok, torch.full((p.shape[0], 1), float(w), device=p.device), (1 - w) * soft_embedding(emb, p, table))
+    return SoftInputs(tok, torch.full((p.shape[0], 1), float(w), device=p.device), (1 - w) * embed(p))
 
 # %% ../nbs/07_grpo.ipynb #98187916
 def _stack_steps(parts:list[SoftInputs]) -> SoftInputs:
@@ -98,6 +104,7 @@ def soft_generate(
     sampling:ProbabilityDistributionArguments|None=None, # The distribution of the sampled tokens (temperature must be > 0); None: the default one
     soft:ProbabilityDistributionArguments|None=None, # The distribution the soft inputs mix over; None: `sampling`
     seed:int=0, # Seed of the step generators
+    rollout_dtype:torch.dtype|str|None=None, # Run the rollout on a cached copy of the weights in this dtype (e.g. torch.bfloat16); None: the model's
 )->SoftGeneration:
     "Sample completions for a batch of prompts with soft inputs, recording each input and each token's log-probability."
     if rollout not in SOFT_ROLLOUTS: raise ValueError(f"rollout must be one of {SOFT_ROLLOUTS}, got {rollout!r}")
@@ -110,7 +117,10 @@ def soft_generate(
     sampling_kw, soft_kw = sampling.to_dict(), soft.to_dict()
     if not temperature > 0: raise ValueError(f"sampling temperature must be > 0, got {temperature}")
     core = unwrap_model(model)
+    runner, low_precision = _rollout_runner(core, check_rollout_dtype(rollout_dtype))
+    if runner is not None: model = core = runner
     emb = input_embedding_module(core)
+    embed, sparse = _SoftEmbedder(emb, sparse=False), truncates(**soft_kw)
     B, dev = prompt_ids.shape[0], prompt_ids.device
     mask = attention_mask.long()
     pos = position_ids_from_mask(mask)
@@ -119,8 +129,7 @@ def soft_generate(
     kv = cache_kwargs(core, cache)
     ids, logps, ents, sups, parts = [], [], [], [], []
     done = torch.zeros(B, dtype=torch.bool, device=dev)
-    table = None
-    with activation_checkpointing_off(core), gathered_parameters(core):  # under FSDP2: one all-gather for the whole rollout
+    with activation_checkpointing_off(core), gathered_parameters(core), low_precision:  # under FSDP2: one all-gather for the whole rollout
         out = model(input_ids=prompt_ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1, **kv)
         next_pos = pos[:, -1] + 1
         for k in range(max_new_tokens):
@@ -137,9 +146,7 @@ def soft_generate(
                 lp = logp_all.gather(-1, token[:, None]).squeeze(-1)
                 w = mix_weight if rollout == "mix" else 0.0
                 p = q if soft == sampling else mk_proba_dist(logits, **soft_kw)
-                step = _soft_step(emb, p, token, w, table)
-                if step.constant is not None and table is None and not is_plain(emb, nn.Embedding):
-                    table = embedding_table(emb, p.shape[-1], dev)
+                step = _soft_step(p, token, w, embed, sparse)
             token = token.masked_fill(done, pad_token_id)
             ids.append(token); logps.append(lp.masked_fill(done, 0.0)); parts.append(step)
             ents.append(torch.special.entr(q).sum(-1)); sups.append((q > 0).sum(-1))
@@ -245,7 +252,8 @@ class SoftGRPOTrainer(GRPOTrainer):
               torch.no_grad(), self.accelerator.autocast()):
             gen = soft_generate(model, ids, mask, self.max_completion_length, self.eos_token_ids, pad_id, rollout=a.soft_rollout,
                                 mix_weight=a.soft_mix_weight, multiplex_k=a.soft_multiplex_k, sampling=a.sampling_distribution(),
-                                soft=a.distribution(), seed=seed)
+                                soft=a.distribution(), seed=seed,
+                                rollout_dtype=a.soft_rollout_dtype)
         self._active_soft = gen.soft_inputs
         mode = "train" if self.model.training else "eval"
         m = gen.completion_mask.bool()

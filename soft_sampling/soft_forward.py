@@ -4,231 +4,28 @@
 
 # %% ../nbs/02_soft_forward.ipynb #e0a9f5e8
 from __future__ import annotations
-import hashlib, inspect
-from contextlib import contextmanager
+import copy, weakref
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from jaxtyping import Float, Int
 from fastcore.meta import delegates
 from transformers import DynamicCache
-from transformers.pytorch_utils import Conv1D
-from .distributions import mk_proba_dist, check_dist_args
+from .distributions import mk_proba_dist, check_dist_args, ProbabilityDistributionArguments
+from .compat import *
+from .soft_embedding import *
+from .soft_embedding import _SoftEmbedder
+from .randomness import *
+from .deferred_grads import *
 
 # %% auto #0
-__all__ = ['SPARSE_SUPPORT_FRACTION', 'MODES', 'MIXINGS', 'DEFER_WEIGHT_GRADS', 'position_ids_from_mask', 'unwrap_model',
-           'input_embedding_module', 'cache_kwargs', 'is_plain', 'embedding_table', 'small_support', 'embed_mixture',
-           'soft_embedding', 'position_generator', 'gumbel_like', 'sample_from', 'stable_seed', 'deferred_weight_grads',
-           'SoftInputs', 'SoftForwardOutput', 'activation_checkpointing_off', 'fsdp_modules', 'gathered_parameters',
-           'soft_inputs_forward', 'soft_sampling_forward', 'show_rollout']
-
-# %% ../nbs/02_soft_forward.ipynb #61c04edb
-def position_ids_from_mask(
-    attention_mask:Int[Tensor, "batch seq"], # 1 for real tokens, 0 for padding
-)->Int[Tensor, "batch seq"]: # Position of each real token among its row's real tokens; padding gets 1
-    "Positions that count only real tokens, as `generate` computes them."
-    return (attention_mask.long().cumsum(-1) - 1).masked_fill(attention_mask == 0, 1)
-
-def unwrap_model(model:nn.Module) -> nn.Module:
-    "The model inside distributed wrappers (DDP's or FSDP's `.module`): its attributes; calls still go through the wrapper."
-    while isinstance(getattr(model, "module", None), nn.Module): model = model.module
-    return model
-
-def input_embedding_module(model:nn.Module) -> nn.Module:
-    "The model's input-embedding module, or a `TypeError` that says it cannot be found."
-    emb = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
-    if not isinstance(emb, nn.Module):
-        raise TypeError(f"model: cannot find the input-embedding module of {type(model).__name__} "
-                        "(get_input_embeddings() must return an nn.Module)")
-    return emb
-
-# %% ../nbs/02_soft_forward.ipynb #ecc595d6
-def cache_kwargs(model:nn.Module, cache) -> dict:
-    "The keyword argument that hands `model` a KV cache: `cache` (transformers >= 5.24) or `past_key_values`."
-    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
-    params = inspect.signature(type(inner).forward).parameters
-    return {"cache": cache} if "cache" in params else {"past_key_values": cache}
-
-# %% ../nbs/02_soft_forward.ipynb #b4bb817b
-SPARSE_SUPPORT_FRACTION = 1 / 8  # gather the support's rows when it holds at most this share of the vocabulary
-
-def is_plain(mod:nn.Module, cls:type) -> bool:
-    "`mod` is a `cls` that computes what `cls.forward` computes (FSDP2's `fully_shard` subclasses it; Gemma's scaled embedding overrides it)."
-    return isinstance(mod, cls) and type(mod).forward is cls.forward
-
-def embedding_table(emb:nn.Module, vocab_size:int, device) -> Tensor:
-    "E as the module outputs it: the weight of a plain `nn.Embedding`, else `emb(arange(V))` (keeps any scaling)."
-    return emb.weight if is_plain(emb, nn.Embedding) else emb(torch.arange(vocab_size, device=device))
-
-def small_support(
-    p:Float[Tensor, "*batch vocab"], # Distributions over the vocabulary
-)->tuple[Tensor, Tensor]|None: # (weights, ids) of shape (*batch, n), or None
-    "The support of `p` as (weights, ids), padded to the largest support, when it is small enough to gather."
-    n = int((p > 0).sum(-1).max()) if p.numel() else 1
-    return p.topk(n, dim=-1) if n <= max(1, int(p.shape[-1] * SPARSE_SUPPORT_FRACTION)) else None
-
-def embed_mixture(
-    emb:nn.Module, # The model's input-embedding module
-    indices:Int[Tensor, "*batch k"], # Token ids of each mixture
-    weights:Float[Tensor, "*batch k"], # Their weights
-    lookup=None, # Called instead of `emb` on the indices (its forward, from inside its own call)
-)->Float[Tensor, "*batch hidden"]:
-    "`sum_k weights[..., k] * E[indices[..., k]]` through the embedding module."
-    if is_plain(emb, nn.Embedding):
-        i, w = indices.reshape(-1, indices.shape[-1]), weights.reshape(-1, weights.shape[-1])
-        x = F.embedding_bag(i, emb.weight, per_sample_weights=w.to(emb.weight.dtype), mode="sum")
-        return x.reshape(*indices.shape[:-1], x.shape[-1])
-    e = (lookup or emb)(indices)
-    return (e * weights.unsqueeze(-1).to(e.dtype)).sum(-2)
-
-def soft_embedding(
-    emb:nn.Module, # The model's input-embedding module
-    p:Float[Tensor, "*batch vocab"], # Distributions over the vocabulary
-    table:Tensor|None=None, # `embedding_table(emb, ...)`, if already computed
-    ops=None, # Replacements for `embed_mixture` and the dense product (`deferred_weight_grads` yields them)
-)->Float[Tensor, "*batch hidden"]:
-    "`p @ E` through the embedding module: gather the support's rows when it is small, else one dense product."
-    support = small_support(p)
-    if support is not None: return (ops.mixture if ops else embed_mixture)(emb, support[1], support[0])
-    if table is None: table = embedding_table(emb, p.shape[-1], p.device)
-    return (ops.matmul if ops else torch.matmul)(p.to(table.dtype), table)
-
-# %% ../nbs/02_soft_forward.ipynb #c2582661
-def position_generator(seed:int, t:int, device) -> torch.Generator:
-    "Position `t`'s own random stream: the same in every mode, so their coins, noise and samples agree."
-    return torch.Generator(device=device).manual_seed((seed * 1_000_003 + t) % 2**63)
-
-def gumbel_like(shape, generator:torch.Generator, device) -> Tensor:
-    "Standard Gumbel noise."
-    u = torch.rand(shape, generator=generator, device=device)
-    return -torch.log(-torch.log(u.clamp_(1e-10, 1 - 1e-7)))
-
-def sample_from(
-    p:Float[Tensor, "*batch vocab"], # Distributions
-    u:Float[Tensor, "*batch"], # One uniform in [0, 1) per distribution
-)->Int[Tensor, "*batch"]: # One token per distribution, never one with probability 0
-    "Sample by inverse CDF: cheaper than `torch.multinomial` on a large vocabulary."
-    cdf = p.float().cumsum(-1)
-    idx = torch.searchsorted(cdf, (u * cdf[..., -1]).unsqueeze(-1).contiguous(), right=True).squeeze(-1)
-    return idx.clamp_(max=p.shape[-1] - 1)
-
-# %% ../nbs/02_soft_forward.ipynb #8a5d07bb
-def stable_seed(*parts:int) -> int:
-    "A seed in [0, 2**62) from integers, the same in every process (a BLAKE2 digest; never Python's salted `hash()`)."
-    if not parts or not all(isinstance(x, int) and not isinstance(x, bool) for x in parts):
-        raise TypeError(f"stable_seed takes one or more ints, got {parts!r}")
-    data = b"".join(x.to_bytes(16, "little", signed=True) for x in parts)
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little") % 2**62
-
-# %% ../nbs/02_soft_forward.ipynb #ca8cacfb
-class _Collect(torch.autograd.Function):
-    "Hands a weight to every step; in backward, turns the steps' stored (input, grad) pairs into one product."
-    @staticmethod
-    def forward(ctx, weight, store):
-        ctx.store = store
-        ctx.set_materialize_grads(False)
-        return weight.view_as(weight)
-    @staticmethod
-    def backward(ctx, grad):
-        gw = ctx.store.weight_grad()
-        return (gw if grad is None else gw + grad), None
-
-class _DeferredMatmul(torch.autograd.Function):
-    "`x @ w.T + b` (or `x @ w + b` when `transposed`), its weight gradient left to `store`."
-    @staticmethod
-    def forward(ctx, x, w, b, store, transposed):
-        ctx.save_for_backward(x, w)
-        ctx.store, ctx.transposed, ctx.has_bias = store, transposed, b is not None
-        y = x @ w if transposed else F.linear(x, w)
-        return y if b is None else y + b
-    @staticmethod
-    def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        gx = (g @ w.t() if ctx.transposed else g @ w) if ctx.needs_input_grad[0] else None
-        ctx.store.add(x, g)
-        gb = g.reshape(-1, g.shape[-1]).sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
-        return gx, None, gb, None, None
-
-class _DeferredBag(torch.autograd.Function):
-    "`sum_k w[:, k] * E[idx[:, k]]` whose gradient to E waits in `store` (the gradient to `w` is immediate)."
-    @staticmethod
-    def forward(ctx, idx, w, weight, store):
-        ctx.save_for_backward(idx, w, weight)
-        ctx.store = store
-        return F.embedding_bag(idx, weight, per_sample_weights=w, mode="sum")
-    @staticmethod
-    def backward(ctx, g):
-        idx, w, weight = ctx.saved_tensors
-        ctx.store.add_bag(idx, w, g)
-        gw = torch.einsum("nkh,nh->nk", F.embedding(idx, weight), g) if ctx.needs_input_grad[1] else None
-        return None, gw, None, None
-
-class _WeightGradStore:
-    "The (input, output gradient) pairs of one weight's uses during a rollout, and its gathered rows."
-    def __init__(self, weight, transposed):
-        self.weight, self.transposed, self.xs, self.gs, self.bags, self._proxy = weight, transposed, [], [], [], None
-    def proxy(self):
-        if self._proxy is None: self._proxy = _Collect.apply(self.weight, self)
-        return self._proxy
-    def add(self, x, g): self.xs.append(x.reshape(-1, x.shape[-1])); self.gs.append(g.reshape(-1, g.shape[-1]))
-    def add_bag(self, idx, w, g): self.bags.append((idx, w, g))
-    def weight_grad(self):
-        gw = torch.zeros_like(self.weight)
-        if self.xs:
-            X, G = torch.cat(self.xs), torch.cat(self.gs)
-            gw += (X.t() @ G if self.transposed else G.t() @ X).to(gw.dtype)
-        for idx, w, g in self.bags:
-            gw.index_add_(0, idx.reshape(-1), (w.unsqueeze(-1) * g.unsqueeze(1)).reshape(-1, g.shape[-1]).to(gw.dtype))
-        self.xs, self.gs, self.bags = [], [], []
-        return gw
-    def __call__(self, x, bias=None): return _DeferredMatmul.apply(x, self.proxy(), bias, self, self.transposed)
-    def bag(self, idx, w):
-        "`embed_mixture` for a plain `nn.Embedding` with this weight."
-        out = _DeferredBag.apply(idx.reshape(-1, idx.shape[-1]), w.reshape(-1, w.shape[-1]).to(self.weight.dtype), self.proxy(), self)
-        return out.reshape(*idx.shape[:-1], out.shape[-1])
-
-@dataclass
-class _DeferredOps:
-    "The soft-embedding operations `soft_embedding` uses inside `deferred_weight_grads`."
-    matmul: callable
-    mixture: callable
-
-@contextmanager
-def deferred_weight_grads(
-    model:nn.Module, # Its `nn.Linear` and `Conv1D` layers defer their weight gradients while inside
-    emb:nn.Module|None=None, # Its input-embedding module, for the dense soft product
-):
-    "Defer the weight gradients of a step-by-step rollout to one product per weight; yields the soft-embedding ops."
-    patched = []
-    for mod in model.modules():
-        if (is_plain(mod, nn.Linear) or is_plain(mod, Conv1D)) and mod.weight.requires_grad:
-            store = _WeightGradStore(mod.weight, transposed=isinstance(mod, Conv1D))
-            mod.forward = (lambda x, s=store, m=mod: s(x, m.bias))
-            patched.append(mod)
-    plain = is_plain(emb, nn.Embedding) and emb.weight.requires_grad
-    emb_store = _WeightGradStore(emb.weight, transposed=True) if plain else None
-    def matmul(p, table): return emb_store(p) if (emb_store is not None and table is emb.weight) else p @ table
-    def mixture(e, idx, w): return emb_store.bag(idx, w) if (emb_store is not None and e is emb) else embed_mixture(e, idx, w)
-    try: yield _DeferredOps(matmul, mixture)
-    finally:
-        for mod in patched: del mod.forward
+__all__ = ['MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'SoftForwardOutput', 'check_rollout_dtype', 'rollout_copy',
+           'soft_sampling_forward', 'show_rollout']
 
 # %% ../nbs/02_soft_forward.ipynb #18f68a97
 MODES = ("backprop", "detached", "parallel")
 MIXINGS = ("interpolate", "bernoulli")
-DEFER_WEIGHT_GRADS = True  # use `deferred_weight_grads` in mode "backprop" (tests switch it off to compare)
-
-@dataclass
-class SoftInputs:
-    "Recorded inputs: `sum_k weights[..., k] * E[indices[..., k]] + constant` at every position."
-    indices: Tensor  # (batch, seq, K) token ids, embedded through the embedding module (gradient to E)
-    weights: Tensor  # (batch, seq, K) their weights
-    constant: Tensor|None = None  # (batch, seq, hidden) a constant part (the detached soft embeddings)
-
-    def embed(self, emb:nn.Module, lookup=None) -> Tensor:
-        "The input embeddings: gradient to E through the gathered tokens, none through the constant part."
-        x = embed_mixture(emb, self.indices, self.weights, lookup)
-        return x if self.constant is None else x + self.constant.to(x.dtype)
 
 @dataclass
 class SoftForwardOutput:
@@ -267,89 +64,57 @@ def _check_args(model, input_ids, guidance_alpha, attention_mask, labels, mode, 
         raise ValueError("mode='backprop' cannot run under activation (gradient) checkpointing, which makes transformers drop "
                          "the KV cache: use mode='detached' or 'parallel', or call model.activation_checkpointing_disable()")
 
-# %% ../nbs/02_soft_forward.ipynb #e9ccbb21
-@contextmanager
-def activation_checkpointing_off(model:nn.Module):
-    "Switch activation checkpointing off within, and back on after (it makes transformers drop the KV cache)."
-    mods = [m for m in model.modules() if getattr(m, "gradient_checkpointing", False) is True]
-    for m in mods: m.gradient_checkpointing = False
-    try: yield
-    finally:
-        for m in mods: m.gradient_checkpointing = True
+# %% ../nbs/02_soft_forward.ipynb #8bebcbfd
+ROLLOUT_DTYPES = ("float32", "bfloat16", "float16")
 
-# %% ../nbs/02_soft_forward.ipynb #f5d0a102
-def fsdp_modules(model:nn.Module) -> list[nn.Module]:
-    "The modules of `model` sharded by FSDP2's `fully_shard`, outermost first (none for a plain or DDP model)."
-    try: from torch.distributed.fsdp import FSDPModule
-    except ImportError: return []
-    return [m for m in model.modules() if isinstance(m, FSDPModule)]
+def check_rollout_dtype(
+    rollout_dtype:torch.dtype|str|None, # None, a torch floating dtype or its name
+    mode:str="detached", # The soft forward's mode: "backprop" refuses it, "parallel" (no rollout) ignores it
+)->torch.dtype|None:
+    "`rollout_dtype` as a `torch.dtype` (or None), or a `ValueError` naming the allowed values."
+    if rollout_dtype is None: return None
+    name = rollout_dtype if isinstance(rollout_dtype, str) else str(rollout_dtype).removeprefix("torch.")
+    if name not in ROLLOUT_DTYPES: raise ValueError(f"rollout_dtype must be None or one of {ROLLOUT_DTYPES}, got {rollout_dtype!r}")
+    if mode == "backprop": raise ValueError("rollout_dtype applies to mode 'detached' (a rollout without gradient); mode 'backprop' differentiates through its rollout")
+    return getattr(torch, name)
 
-def _fsdp_owner(model:nn.Module, module:nn.Module, mods:list) -> nn.Module|None:
-    "The FSDP unit that holds `module`'s parameters: `module` itself or its nearest sharded ancestor."
-    names = {id(m): n for n, m in model.named_modules()}
-    name, best = names[id(module)], None
-    for m in mods:
-        n = names[id(m)]
-        if (n == "" or name == n or name.startswith(n + ".")) and (best is None or len(n) > len(names[id(best)])): best = m
-    return best
+# %% ../nbs/02_soft_forward.ipynb #53dbe51d
+_ROLLOUT_COPIES = weakref.WeakKeyDictionary()  # model -> (copy, dtype, the weights' (address, version) when copied)
 
-@contextmanager
-def gathered_parameters(
-    model:nn.Module, # A model, plain, DDP-wrapped or sharded with FSDP2
-    keep_for_backward:bool=False, # Keep them gathered until the end of the backward of the tensor passed to the yielded `keep`
-    only:nn.Module|None=None, # Gather only the FSDP unit that holds this module's parameters
-):
-    "Under FSDP2, all-gather the parameters once for the whole block with FSDP's per-call hooks quiet; else nothing."
-    mods = fsdp_modules(model)
-    if only is not None: mods = [m for m in [_fsdp_owner(model, only, mods)] if m is not None]
-    if not mods:
-        yield lambda t: t
-        return
-    from torch.distributed.fsdp._fully_shard._fsdp_common import TrainingState
-    root = fsdp_modules(model)[0]._get_fsdp_state()
-    root._lazy_init()  # FSDP decides which unit is the root on the first forward; this may be it
-    states = list({id(s): s for s in (m._get_fsdp_state() for m in mods)}.values())
-    for m in mods: m.unshard()
-    # In state PRE_BACKWARD (the one FSDP uses to recompute activations), its forward hooks neither unshard, reshard nor hook backward
-    for s in states: s._training_state = TrainingState.PRE_BACKWARD
-    kept = []
-    def keep(t:Tensor) -> Tensor:
-        "Reduce-scatter the gathered weights' gradients once, at the end of `t`'s backward."
-        if keep_for_backward and t.requires_grad:
-            t.register_hook(lambda g: (root._register_root_post_backward_final_callback(), g)[1])
-            kept.append(t)
-        return t
-    try: yield keep
-    finally:
-        for s in states: s._training_state = TrainingState.IDLE
-        if not kept:
-            for m in mods: m.reshard()
+def rollout_copy(
+    model:nn.Module, # A model that is not sharded
+    dtype:torch.dtype, # The copy's parameter dtype, e.g. torch.bfloat16
+)->nn.Module: # A gradient-free copy with `model`'s current weights in `dtype`, in `model`'s train/eval mode
+    "A cached copy of `model` in `dtype` for no-grad rollouts, refreshed whenever one of `model`'s weights changed."
+    params = list(model.parameters())
+    stamp = [(p.data_ptr(), p._version) for p in params]
+    found, dt, old = _ROLLOUT_COPIES.get(model, (None, None, None))
+    if found is None or dt != dtype or [a for a, _ in old] != [a for a, _ in stamp]:
+        found = copy.deepcopy(model).requires_grad_(False)
+        for q in found.parameters(): q.data = q.data.to(dtype)  # parameters only: buffers keep their precision
+        for m in found.modules():  # a rollout keeps its KV cache: never checkpoint
+            if getattr(m, "gradient_checkpointing", False) is True: m.gradient_checkpointing = False
+    elif old != stamp:
+        with torch.no_grad():
+            for q, w in zip(found.parameters(), params): q.copy_(w)
+    _ROLLOUT_COPIES[model] = (found, dtype, stamp)
+    return found.train(model.training)
 
-# %% ../nbs/02_soft_forward.ipynb #f5d0a104
-@contextmanager
-def soft_inputs_forward(model:nn.Module):
-    "Within, `model(soft_inputs=SoftInputs(...), ...)` embeds them inside the model's (and its embedding module's) forward."
-    emb = input_embedding_module(model)
-    saved = [(m, m.__dict__.get("forward")) for m in (model, emb)]
-    emb_forward, root_forward = emb.forward, model.forward
-    def embed(x, *args, **kwargs):
-        return x.embed(emb, lookup=emb_forward) if isinstance(x, SoftInputs) else emb_forward(x, *args, **kwargs)
-    def forward(*args, soft_inputs:SoftInputs|None=None, **kwargs):
-        if soft_inputs is not None: kwargs["inputs_embeds"] = emb(soft_inputs)
-        return root_forward(*args, **kwargs)
-    emb.forward, model.forward = embed, forward
-    try: yield model
-    finally:
-        for m, f in saved:
-            if f is None: del m.forward
-            else: m.forward = f
+# %% ../nbs/02_soft_forward.ipynb #e9aed2be
+def _rollout_runner(core:nn.Module, dtype:torch.dtype|None):
+    "The model a no-grad rollout calls (None: the model itself) and the context it runs in, for a rollout in `dtype`."
+    own = next(core.parameters()).dtype
+    if dtype is None or dtype == own: return None, nullcontext()
+    if fsdp_modules(core): return None, torch.autocast(next(core.parameters()).device.type, dtype=dtype)
+    return rollout_copy(core, dtype), nullcontext()
 
 # %% ../nbs/02_soft_forward.ipynb #b53ac539
 class _Rollout:
     "The state one `soft_sampling_forward` call shares between its steps or passes."
-    def __init__(self, model, core, emb, ids, mask, alpha, mixing, tau, seed, dist_kw):
+    def __init__(self, model, core, emb, ids, mask, alpha, mixing, tau, seed, dist:ProbabilityDistributionArguments):
         self.model, self.core, self.emb, self.ids, self.mask = model, core, emb, ids, mask  # call `model`, read `core`
-        self.alpha, self.mixing, self.tau, self.seed, self.dist_kw = alpha, mixing, tau, seed, dist_kw
+        self.alpha, self.mixing, self.tau, self.seed, self.dist = alpha, mixing, tau, seed, dist.to_dict()
+        self.sparse = truncates(**self.dist)  # else every soft input is a dense product: no support to measure
         B, T = ids.shape
         self.pos = position_ids_from_mask(mask)
         self.soft_pos = torch.zeros_like(mask, dtype=torch.bool)  # t takes a soft input: t and t-1 are real tokens
@@ -365,9 +130,9 @@ class _Rollout:
         coin, u = torch.rand(B, generator=g, device=g.device), torch.rand(B, generator=g, device=g.device)
         return coin, u, (gumbel_like((B, V), g, g.device) if self.tau else None)
 
-    def soft_inputs_for(self, logits, coin, u, noise, where, table=None, ops=None):
+    def soft_inputs_for(self, logits, coin, u, noise, where, embed):
         "Gold weights and soft embeddings of positions `where` from the logits before them; records tokens and statistics."
-        p = mk_proba_dist(logits, **self.dist_kw)
+        p = mk_proba_dist(logits, **self.dist)
         with torch.no_grad():
             self.entropy[:, where] = torch.special.entr(p.detach().float()).sum(-1)
             self.support[:, where] = (p > 0).sum(-1).float()
@@ -383,25 +148,27 @@ class _Rollout:
         a = torch.where(soft, a, torch.ones_like(a))
         self.gold_w[:, where] = a
         self.tokens[:, where] = torch.where(soft, token, self.ids[:, where])
-        return a, soft_embedding(self.emb, w, table, ops)
+        return a, embed(w)
 
-    def rollout(self, grad:bool, record:bool, ops=None):
-        "One new position per step on a KV cache. Returns the logits of positions 0..T-2 and, if `record`, the inputs."
-        model, ids, mask, pos, emb = self.model, self.ids, self.mask, self.pos, self.emb
+    def rollout(self, grad:bool, record:bool, ops=None, runner:nn.Module|None=None):
+        "One new position per step on a KV cache (calling `runner`, a low-precision copy, if given). Returns the logits of positions 0..T-2 and, if `record`, the inputs."
+        model, core, emb = (self.model, self.core, self.emb) if runner is None else (runner, runner, input_embedding_module(runner))
+        ids, mask, pos = self.ids, self.mask, self.pos
         B, T = ids.shape
         cols = self.soft_pos.any(0).nonzero()
         j0 = min(int(cols[0]) if len(cols) else T, T - 1)  # before j0 every row is gold: one parallel prefill
         consts = None
-        with torch.set_grad_enabled(grad), activation_checkpointing_off(self.core):
-            cache = DynamicCache(config=self.core.config)
-            kv = cache_kwargs(self.core, cache)
+        embed = _SoftEmbedder(emb, self.sparse, ops)
+        with torch.set_grad_enabled(grad), activation_checkpointing_off(core):
+            cache = DynamicCache(config=core.config)
+            kv = cache_kwargs(core, cache)
             out = model(input_ids=ids[:, :j0], attention_mask=mask[:, :j0], position_ids=pos[:, :j0],
                         use_cache=True, **kv)  # use_cache explicitly: the Trainer turns it off
-            logits, table = [out.logits], None
+            logits = [out.logits]
             gold = emb(ids)  # all positions at once: one gather (and one embedding backward), not one per step
             for t in range(j0, T):
                 coin, u, noise = self.draws(t, out.logits.shape[-1])
-                a, s = self.soft_inputs_for(logits[-1][:, -1], coin, u, noise, t, table, ops)
+                a, s = self.soft_inputs_for(logits[-1][:, -1], coin, u, noise, t, embed)
                 if t == T - 1: break  # the last input would only predict past the end
                 soft_part = (1 - a)[:, None].to(s.dtype) * s
                 if record:
@@ -427,13 +194,13 @@ class _Rollout:
         draws = [self.draws(t, logits.shape[-1]) for t in range(1, T)]
         coin, u = torch.stack([d[0] for d in draws], 1), torch.stack([d[1] for d in draws], 1)
         noise = torch.stack([d[2] for d in draws], 1) if self.tau else None
-        soft_inputs = SoftInputs(ids.unsqueeze(-1), torch.ones(B, T, 1, device=ids.device))
+        soft_inputs, embed = SoftInputs(ids.unsqueeze(-1), torch.ones(B, T, 1, device=ids.device)), _SoftEmbedder(emb, self.sparse)
         if n_passes == 0:
-            with torch.no_grad(), gathered_parameters(self.core, only=emb): self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T))  # tokens, statistics
+            with torch.no_grad(), gathered_parameters(self.core, only=emb): self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T), embed)  # tokens, statistics
             return logits, soft_inputs
         for k in range(n_passes):
             with torch.no_grad(), gathered_parameters(self.core, only=emb):
-                a, s = self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T))
+                a, s = self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T), embed)
                 w = torch.ones(B, T, device=ids.device)
                 w[:, 1:] = a
                 consts = s.new_zeros(B, T, s.shape[-1])
@@ -460,29 +227,33 @@ def soft_sampling_forward(
     reduction:str="mean", # "mean" over scored tokens, or "sum" (to divide by `num_items_in_batch` yourself)
     return_logits:bool=False, # Also return the logits
     return_soft_inputs:bool=False, # Also return the inputs fed, as `SoftInputs` (modes "detached" and "parallel")
+    rollout_dtype:torch.dtype|str|None=None, # Run mode "detached"'s no-grad rollout in this dtype (e.g. torch.bfloat16; not exact); None: the model's
+    defer_weight_grads:bool=True, # Mode "backprop": one weight-gradient product per weight for the whole rollout (False: plain autograd)
     **kwargs, # The distribution settings of `mk_proba_dist`
 )->SoftForwardOutput:
     "Roll `model` forward on its own soft predictions mixed with the gold tokens, and score the gold next tokens."
     core = unwrap_model(model)
     _check_args(core, input_ids, guidance_alpha, attention_mask, labels, mode, n_passes, mixing, gumbel_temperature, reduction)
-    check_dist_args(**kwargs)
+    rollout_dtype = check_rollout_dtype(rollout_dtype, mode)
+    dist = ProbabilityDistributionArguments(**kwargs)
     emb = input_embedding_module(core)
     ids = input_ids.long()
     mask = torch.ones_like(ids) if attention_mask is None else attention_mask.long()
     if labels is None: labels = ids.masked_fill(mask == 0, -100)
     targets = labels[:, 1:].masked_fill(mask[:, :-1] == 0, -100)  # t is predicted only from a real token t-1
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
-    state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, kwargs)
+    state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, dist)
     grad = torch.is_grad_enabled()
+    runner, low_precision = _rollout_runner(core, rollout_dtype)  # before `soft_inputs_forward` patches the model it copies
     with soft_inputs_forward(core):
         if mode == "parallel": logits, soft_inputs = state.parallel(n_passes)
         elif mode == "detached":
-            with torch.no_grad(), gathered_parameters(core): logits, soft_inputs = state.rollout(grad=False, record=True)
+            with torch.no_grad(), gathered_parameters(core), low_precision: logits, soft_inputs = state.rollout(grad=False, record=True, runner=runner)
             if grad:  # the loss with gradient: one parallel forward over the recorded inputs
                 logits = model(soft_inputs=soft_inputs, attention_mask=mask, position_ids=state.pos, use_cache=False).logits
         else:
             with gathered_parameters(core, keep_for_backward=grad) as keep:
-                if grad and DEFER_WEIGHT_GRADS and not torch.is_autocast_enabled(ids.device.type):
+                if grad and defer_weight_grads and not torch.is_autocast_enabled(ids.device.type):
                     with deferred_weight_grads(core, emb) as ops: logits, soft_inputs = state.rollout(grad=True, record=False, ops=ops)
                 else: logits, soft_inputs = state.rollout(grad=grad, record=False)
                 logits = keep(logits)

@@ -12,12 +12,12 @@ from fastcore.meta import delegates
 from transformers import Trainer, TrainingArguments
 from .distributions import ProbabilityDistributionArguments, SoftDistributionArguments, mode_for_alpha
 from .schedules import GuidanceAlphaScheduler, SCHEDULES
-from .soft_forward import soft_sampling_forward, stable_seed, MODES, MIXINGS
+from .soft_forward import soft_sampling_forward, stable_seed, check_rollout_dtype, MODES, MIXINGS, ROLLOUT_DTYPES
 from .evaluation import soft_loss_sums
+from .compat import refuse_sharded_parameters
 
 # %% auto #0
-__all__ = ['SoftDecodingTrainingArguments', 'sharded_parameters', 'refuse_sharded_parameters', 'SoftDecodingTrainer',
-           'freeze_except']
+__all__ = ['SoftDecodingTrainingArguments', 'SoftDecodingTrainer', 'freeze_except']
 
 # %% ../nbs/06_trainer.ipynb #e6f31dbe
 _SCHEDULE_FIELDS = {f.name: "guidance_" + f.name for f in fields(GuidanceAlphaScheduler)}
@@ -51,6 +51,7 @@ class SoftDecodingTrainingArguments(SoftDistributionArguments, TrainingArguments
     soft_n_passes: int = field(default=1, metadata={"help": "Soft passes after the teacher-forced one, for soft_mode='parallel'."})
     soft_mixing: str = field(default="interpolate", metadata={"help": "'interpolate': alpha*E[gold] + (1-alpha)*soft input; 'bernoulli': per token, gold with probability alpha.", "choices": list(MIXINGS)})
     soft_gumbel_temperature: float | None = field(default=None, metadata={"help": "Gumbel-softmax noise on the mixture weights at this temperature (None: no noise)."})
+    soft_rollout_dtype: str | None = field(default=None, metadata={"help": "Dtype of the no-grad rollout of soft_mode 'detached' and of evaluation, e.g. bfloat16: faster, not exact (default: the model's dtype; bench/README.md measures both).", "choices": list(ROLLOUT_DTYPES)})
     eval_guidance_alphas: list[float] = field(default_factory=lambda: [1.0, 0.0], metadata={"help": "Guidance weights at which evaluation reports the loss (eval_loss_alpha_<a>); eval_loss is the first."})
     guidance_alpha_scheduler: dict | str | None = field(default=None, metadata={"help": "Alternative spelling: a dict (or JSON) of GuidanceAlphaScheduler fields; fills the guidance_* fields."})
     probability_distribution_arguments: dict | str | None = field(default=None, metadata={"help": "Alternative spelling: a dict (or JSON) of ProbabilityDistributionArguments fields; fills the soft_* fields."})
@@ -65,6 +66,8 @@ class SoftDecodingTrainingArguments(SoftDistributionArguments, TrainingArguments
         if not isinstance(self.soft_n_passes, int) or self.soft_n_passes < 0: raise ValueError(f"soft_n_passes must be an int >= 0, got {self.soft_n_passes!r}")
         if self.soft_gumbel_temperature is not None and not self.soft_gumbel_temperature > 0:
             raise ValueError(f"soft_gumbel_temperature must be > 0 or None, got {self.soft_gumbel_temperature!r}")
+        try: check_rollout_dtype(self.soft_rollout_dtype, self.soft_mode)
+        except ValueError as e: raise ValueError(f"soft_{e}") from None
         if not self.eval_guidance_alphas or not all(0 <= a <= 1 for a in self.eval_guidance_alphas):
             raise ValueError(f"eval_guidance_alphas must be a non-empty list of numbers in [0, 1], got {self.eval_guidance_alphas!r}")
         if self.soft_mode == "backprop" and self.activation_checkpointing:
@@ -79,25 +82,7 @@ class SoftDecodingTrainingArguments(SoftDistributionArguments, TrainingArguments
     def soft_forward_kwargs(self, guidance_alpha:float) -> dict:
         "Keyword arguments of `soft_sampling_forward` for a training step at `guidance_alpha`."
         return dict(**mode_for_alpha(guidance_alpha, self.soft_mode, self.soft_n_passes), mixing=self.soft_mixing,
-                    gumbel_temperature=self.soft_gumbel_temperature, **self.distribution().to_dict())
-
-# %% ../nbs/06_trainer.ipynb #a4b51bd5
-def sharded_parameters(trainer:Trainer) -> str|None:
-    "The name of the setup that keeps `trainer`'s weights sharded outside a forward (FSDP2, FSDP1, DeepSpeed ZeRO-3), else None."
-    from transformers.integrations import is_deepspeed_zero3_enabled
-    if getattr(trainer, "is_fsdp_enabled", False):
-        plugin = getattr(getattr(getattr(trainer, "accelerator", None), "state", None), "fsdp_plugin", None)
-        return "FSDP2" if getattr(plugin, "fsdp_version", 1) == 2 else "FSDP1"
-    if getattr(trainer, "is_deepspeed_enabled", False) and is_deepspeed_zero3_enabled(): return "DeepSpeed ZeRO-3"
-    return None
-
-def refuse_sharded_parameters(trainer:Trainer):
-    "Raise a ValueError naming the setting when `trainer` runs under FSDP1 or DeepSpeed ZeRO-3, which soft inputs do not support; FSDP2 is supported."
-    if (how := sharded_parameters(trainer)) in (None, "FSDP2"): return
-    flag = "fsdp_config version 1" if how == "FSDP1" else "deepspeed (zero_optimization.stage 3)"
-    raise ValueError(f"{type(trainer).__name__} does not support {how} ({flag}): soft inputs are built inside FSDP2's gathered windows "
-                     "only. Use FSDP2 (fsdp='full_shard', fsdp_config={'version': 2}, or accelerate's fsdp_version: 2), DDP, "
-                     "or DeepSpeed ZeRO stage 1 or 2.")
+                    gumbel_temperature=self.soft_gumbel_temperature, rollout_dtype=self.soft_rollout_dtype, **self.distribution().to_dict())
 
 # %% ../nbs/06_trainer.ipynb #27977164
 def _scored_labels(batch:dict) -> torch.Tensor:
@@ -191,7 +176,8 @@ class SoftDecodingTrainer(Trainer):
         "The mean loss at the first eval alpha; sums every eval alpha's token loss into `self._eval_sums` (`soft_loss_sums`, as `loss_vs_alpha`)."
         alphas = self.args.eval_guidance_alphas
         batch = soft_loss_sums(model, inputs["input_ids"], alphas, inputs.get("attention_mask"), inputs.get("labels"), mixing=self.args.soft_mixing,
-                               gumbel_temperature=self.args.soft_gumbel_temperature, seed=self.args.seed, **self.args.distribution().to_dict())
+                               gumbel_temperature=self.args.soft_gumbel_temperature, seed=self.args.seed, rollout_dtype=self.args.soft_rollout_dtype,
+                               **self.args.distribution().to_dict())
         if self._eval_sums is not None:
             for a, row in zip(alphas, batch): self._eval_sums[a] += row
         first = (batch[0, 0] / batch[0, 1].clamp(min=1)).float()
