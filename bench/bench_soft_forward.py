@@ -15,7 +15,7 @@ import argparse, gc, json, os, statistics, threading, time
 import torch
 from transformers import DynamicCache
 
-ALL_MODES = ("teacher,parallel,detached,plain_detached,detached_bf16,teacher_autocast,detached_autocast,backprop,"
+ALL_MODES = ("teacher,parallel,detached,plain_detached,detached_bf16,detached_compiled,detached_bf16_compiled,teacher_autocast,detached_autocast,backprop,"
              "rollout,plain_rollout,generate_sample,rollout_bf16,generate_sample_bf16,generate")
 
 def parse():
@@ -116,6 +116,8 @@ def benches(model, tok, ids, a, dist):
             "detached": ("detached step", step(soft("detached"))),
             "plain_detached": ("plain detached step", step(lambda: plain_detached_loss(model, ids, a.alpha))),
             "detached_bf16": ("detached, bf16 rollout", step(soft("detached", rollout_dtype=torch.bfloat16))),
+            "detached_compiled": ("detached, compiled rollout", step(soft("detached", compile_rollout=True))),
+            "detached_bf16_compiled": ("detached, bf16 compiled", step(soft("detached", rollout_dtype=torch.bfloat16, compile_rollout=True))),
             "detached_autocast": ("detached, autocast", step(autocast(soft("detached")))),
             "backprop": ("backprop step", step(soft("backprop"))),
             "rollout": ("no-grad rollout", rollout()),
@@ -126,7 +128,7 @@ def benches(model, tok, ids, a, dist):
             "generate": ("generate (greedy)", generate(False))}
 
 RATIOS = [("parallel", "teacher"), ("detached", "teacher"), ("plain_detached", "teacher"), ("detached", "plain_detached"),
-          ("detached_bf16", "teacher"), ("detached_autocast", "teacher_autocast"), ("backprop", "teacher"), ("rollout", "plain_rollout"),
+          ("detached_bf16", "teacher"), ("detached_compiled", "teacher"), ("detached_bf16_compiled", "teacher"), ("detached_autocast", "teacher_autocast"), ("backprop", "teacher"), ("rollout", "plain_rollout"),
           ("generate_sample", "rollout"), ("generate_sample_bf16", "rollout_bf16"), ("generate", "rollout")]
 
 def main():

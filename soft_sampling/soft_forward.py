@@ -6,12 +6,13 @@
 from __future__ import annotations
 import copy, weakref
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from jaxtyping import Float, Int
 from fastcore.meta import delegates
-from transformers import DynamicCache
+from transformers import DynamicCache, StaticCache
 from .distributions import mk_proba_dist, check_dist_args, ProbabilityDistributionArguments
 from .compat import *
 from .soft_embedding import *
@@ -20,7 +21,7 @@ from .randomness import *
 from .deferred_grads import *
 
 # %% auto #0
-__all__ = ['MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'SoftForwardOutput', 'check_rollout_dtype', 'rollout_copy',
+__all__ = ['MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'SoftForwardOutput', 'check_rollout_dtype', 'rollout_copy', 'compiled_step',
            'soft_sampling_forward', 'show_rollout']
 
 # %% ../nbs/02_soft_forward.ipynb #18f68a97
@@ -108,6 +109,18 @@ def _rollout_runner(core:nn.Module, dtype:torch.dtype|None):
     if fsdp_modules(core): return None, torch.autocast(next(core.parameters()).device.type, dtype=dtype)
     return rollout_copy(core, dtype), nullcontext()
 
+# %% ../nbs/02_soft_forward.ipynb #3f98aecf
+def _call(model, **kwargs): return model(**kwargs)
+_compiled = {}  # mode -> the compiled `_call`
+
+def compiled_step(
+    device_type:str, # "cuda" captures CUDA graphs (mode "reduce-overhead"); anything else compiles with the default mode
+):
+    "`_call(model, **kwargs)` compiled with static shapes for the one-token steps of a rollout on a `StaticCache`."
+    mode = "reduce-overhead" if device_type == "cuda" else None
+    if mode not in _compiled: _compiled[mode] = torch.compile(_call, dynamic=False, mode=mode)
+    return _compiled[mode]
+
 # %% ../nbs/02_soft_forward.ipynb #b53ac539
 class _Rollout:
     "The state one `soft_sampling_forward` call shares between its steps or passes."
@@ -150,8 +163,8 @@ class _Rollout:
         self.tokens[:, where] = torch.where(soft, token, self.ids[:, where])
         return a, embed(w)
 
-    def rollout(self, grad:bool, record:bool, ops=None, runner:nn.Module|None=None):
-        "One new position per step on a KV cache (calling `runner`, a low-precision copy, if given). Returns the logits of positions 0..T-2 and, if `record`, the inputs."
+    def rollout(self, grad:bool, record:bool, ops=None, runner:nn.Module|None=None, compiled:bool=False):
+        "One new position per step on a KV cache (calling `runner`, a low-precision copy, if given; compiled on a static cache if `compiled`). Returns the logits of positions 0..T-2 and, if `record`, the inputs."
         model, core, emb = (self.model, self.core, self.emb) if runner is None else (runner, runner, input_embedding_module(runner))
         ids, mask, pos = self.ids, self.mask, self.pos
         B, T = ids.shape
@@ -160,8 +173,9 @@ class _Rollout:
         consts = None
         embed = _SoftEmbedder(emb, self.sparse, ops)
         with torch.set_grad_enabled(grad), activation_checkpointing_off(core):
-            cache = DynamicCache(config=core.config)
+            cache = StaticCache(config=core.config, max_cache_len=T) if compiled else DynamicCache(config=core.config)
             kv = cache_kwargs(core, cache)
+            step = partial(compiled_step(ids.device.type), model) if compiled else model
             out = model(input_ids=ids[:, :j0], attention_mask=mask[:, :j0], position_ids=pos[:, :j0],
                         use_cache=True, **kv)  # use_cache explicitly: the Trainer turns it off
             logits = [out.logits]
@@ -175,8 +189,8 @@ class _Rollout:
                     if consts is None: consts = s.new_zeros(B, T, s.shape[-1])
                     consts[:, t] = soft_part.detach()
                 x = a[:, None].to(s.dtype) * gold[:, t] + soft_part
-                out = model(inputs_embeds=x[:, None], attention_mask=mask[:, :t + 1], position_ids=pos[:, t:t + 1],
-                            use_cache=True, **kv)
+                out = step(inputs_embeds=x[:, None], attention_mask=mask if compiled else mask[:, :t + 1], position_ids=pos[:, t:t + 1],
+                           use_cache=True, **kv)  # compiled: the whole mask, for static shapes
                 logits.append(out.logits)
         soft_inputs = None
         if record:
@@ -228,6 +242,7 @@ def soft_sampling_forward(
     return_logits:bool=False, # Also return the logits
     return_soft_inputs:bool=False, # Also return the inputs fed, as `SoftInputs` (modes "detached" and "parallel")
     rollout_dtype:torch.dtype|str|None=None, # Run mode "detached"'s no-grad rollout in this dtype (e.g. torch.bfloat16; not exact); None: the model's
+    compile_rollout:bool=False, # Mode "detached": the rollout's one-token steps compiled on a static cache (CUDA graphs on a GPU)
     defer_weight_grads:bool=True, # Mode "backprop": one weight-gradient product per weight for the whole rollout (False: plain autograd)
     **kwargs, # The distribution settings of `mk_proba_dist`
 )->SoftForwardOutput:
@@ -235,6 +250,9 @@ def soft_sampling_forward(
     core = unwrap_model(model)
     _check_args(core, input_ids, guidance_alpha, attention_mask, labels, mode, n_passes, mixing, gumbel_temperature, reduction)
     rollout_dtype = check_rollout_dtype(rollout_dtype, mode)
+    if compile_rollout and (mode == "backprop" or fsdp_modules(core)):
+        raise ValueError("compile_rollout applies to mode 'detached' on a model that is not sharded (FSDP2): "
+                         f"got mode={mode!r}{' on an FSDP2 model' if fsdp_modules(core) else ''}")
     dist = ProbabilityDistributionArguments(**kwargs)
     emb = input_embedding_module(core)
     ids = input_ids.long()
@@ -248,7 +266,8 @@ def soft_sampling_forward(
     with soft_inputs_forward(core):
         if mode == "parallel": logits, soft_inputs = state.parallel(n_passes)
         elif mode == "detached":
-            with torch.no_grad(), gathered_parameters(core), low_precision: logits, soft_inputs = state.rollout(grad=False, record=True, runner=runner)
+            with torch.no_grad(), gathered_parameters(core), low_precision:
+                logits, soft_inputs = state.rollout(grad=False, record=True, runner=runner, compiled=compile_rollout)
             if grad:  # the loss with gradient: one parallel forward over the recorded inputs
                 logits = model(soft_inputs=soft_inputs, attention_mask=mask, position_ids=state.pos, use_cache=False).logits
         else:

@@ -52,6 +52,7 @@ class SoftDecodingTrainingArguments(SoftDistributionArguments, TrainingArguments
     soft_mixing: str = field(default="interpolate", metadata={"help": "'interpolate': alpha*E[gold] + (1-alpha)*soft input; 'bernoulli': per token, gold with probability alpha.", "choices": list(MIXINGS)})
     soft_gumbel_temperature: float | None = field(default=None, metadata={"help": "Gumbel-softmax noise on the mixture weights at this temperature (None: no noise)."})
     soft_rollout_dtype: str | None = field(default=None, metadata={"help": "Dtype of the no-grad rollout of soft_mode 'detached' and of evaluation, e.g. bfloat16: faster, not exact (default: the model's dtype; bench/README.md measures both).", "choices": list(ROLLOUT_DTYPES)})
+    soft_compile_rollout: bool = field(default=False, metadata={"help": "Compile the one-token steps of the no-grad rollout of soft_mode 'detached' and of evaluation on a static KV cache with torch.compile: CUDA graphs on a GPU; one compilation per batch shape (bench/README.md measures it)."})
     eval_guidance_alphas: list[float] = field(default_factory=lambda: [1.0, 0.0], metadata={"help": "Guidance weights at which evaluation reports the loss (eval_loss_alpha_<a>); eval_loss is the first."})
     guidance_alpha_scheduler: dict | str | None = field(default=None, metadata={"help": "Alternative spelling: a dict (or JSON) of GuidanceAlphaScheduler fields; fills the guidance_* fields."})
     probability_distribution_arguments: dict | str | None = field(default=None, metadata={"help": "Alternative spelling: a dict (or JSON) of ProbabilityDistributionArguments fields; fills the soft_* fields."})
@@ -68,6 +69,8 @@ class SoftDecodingTrainingArguments(SoftDistributionArguments, TrainingArguments
             raise ValueError(f"soft_gumbel_temperature must be > 0 or None, got {self.soft_gumbel_temperature!r}")
         try: check_rollout_dtype(self.soft_rollout_dtype, self.soft_mode)
         except ValueError as e: raise ValueError(f"soft_{e}") from None
+        if self.soft_compile_rollout and self.soft_mode == "backprop":
+            raise ValueError("soft_compile_rollout applies to soft_mode 'detached' (a rollout without gradient), got soft_mode='backprop'")
         if not self.eval_guidance_alphas or not all(0 <= a <= 1 for a in self.eval_guidance_alphas):
             raise ValueError(f"eval_guidance_alphas must be a non-empty list of numbers in [0, 1], got {self.eval_guidance_alphas!r}")
         if self.soft_mode == "backprop" and self.activation_checkpointing:
@@ -82,7 +85,8 @@ class SoftDecodingTrainingArguments(SoftDistributionArguments, TrainingArguments
     def soft_forward_kwargs(self, guidance_alpha:float) -> dict:
         "Keyword arguments of `soft_sampling_forward` for a training step at `guidance_alpha`."
         return dict(**mode_for_alpha(guidance_alpha, self.soft_mode, self.soft_n_passes), mixing=self.soft_mixing,
-                    gumbel_temperature=self.soft_gumbel_temperature, rollout_dtype=self.soft_rollout_dtype, **self.distribution().to_dict())
+                    gumbel_temperature=self.soft_gumbel_temperature, rollout_dtype=self.soft_rollout_dtype,
+                    compile_rollout=self.soft_compile_rollout, **self.distribution().to_dict())
 
 # %% ../nbs/06_trainer.ipynb #27977164
 def _scored_labels(batch:dict) -> torch.Tensor:
@@ -177,6 +181,7 @@ class SoftDecodingTrainer(Trainer):
         alphas = self.args.eval_guidance_alphas
         batch = soft_loss_sums(model, inputs["input_ids"], alphas, inputs.get("attention_mask"), inputs.get("labels"), mixing=self.args.soft_mixing,
                                gumbel_temperature=self.args.soft_gumbel_temperature, seed=self.args.seed, rollout_dtype=self.args.soft_rollout_dtype,
+                               compile_rollout=self.args.soft_compile_rollout,
                                **self.args.distribution().to_dict())
         if self._eval_sums is not None:
             for a, row in zip(alphas, batch): self._eval_sums[a] += row
