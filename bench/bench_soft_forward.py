@@ -15,7 +15,7 @@ import argparse, gc, json, os, statistics, threading, time
 import torch
 from transformers import DynamicCache
 
-ALL_MODES = ("teacher,parallel,detached,plain_detached,detached_bf16,detached_compiled,detached_bf16_compiled,teacher_autocast,detached_autocast,backprop,"
+ALL_MODES = ("teacher,parallel,detached,detached_nostats,plain_detached,detached_bf16,detached_compiled,detached_bf16_compiled,teacher_autocast,detached_autocast,backprop,"
              "rollout,plain_rollout,generate_sample,rollout_bf16,generate_sample_bf16,generate")
 
 def parse():
@@ -114,6 +114,7 @@ def benches(model, tok, ids, a, dist):
             "teacher_autocast": ("teacher-forced, autocast", step(autocast(teacher))),
             "parallel": ("parallel K=1 step", step(soft("parallel", n_passes=1))),
             "detached": ("detached step", step(soft("detached"))),
+            "detached_nostats": ("detached, no statistics", step(soft("detached", statistics=False))),
             "plain_detached": ("plain detached step", step(lambda: plain_detached_loss(model, ids, a.alpha))),
             "detached_bf16": ("detached, bf16 rollout", step(soft("detached", rollout_dtype=torch.bfloat16))),
             "detached_compiled": ("detached, compiled rollout", step(soft("detached", compile_rollout=True))),
@@ -127,7 +128,8 @@ def benches(model, tok, ids, a, dist):
             "generate_sample_bf16": ("generate (sampling), bf16", generate(True, torch.bfloat16)),
             "generate": ("generate (greedy)", generate(False))}
 
-RATIOS = [("parallel", "teacher"), ("detached", "teacher"), ("plain_detached", "teacher"), ("detached", "plain_detached"),
+RATIOS = [("parallel", "teacher"), ("detached", "teacher"), ("detached_nostats", "teacher"), ("plain_detached", "teacher"),
+          ("detached", "plain_detached"), ("detached_nostats", "plain_detached"),
           ("detached_bf16", "teacher"), ("detached_compiled", "teacher"), ("detached_bf16_compiled", "teacher"), ("detached_autocast", "teacher_autocast"), ("backprop", "teacher"), ("rollout", "plain_rollout"),
           ("generate_sample", "rollout"), ("generate_sample_bf16", "rollout_bf16"), ("generate", "rollout")]
 

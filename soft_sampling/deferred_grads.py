@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from transformers.pytorch_utils import Conv1D
-from .soft_embedding import is_plain, embed_mixture
+from .soft_embeddings import is_plain, embed_mixture
 
 # %% auto #0
 __all__ = ['deferred_weight_grads']

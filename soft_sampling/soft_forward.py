@@ -15,8 +15,8 @@ from fastcore.meta import delegates
 from transformers import DynamicCache, StaticCache
 from .distributions import mk_proba_dist, check_dist_args, ProbabilityDistributionArguments
 from .compat import *
-from .soft_embedding import *
-from .soft_embedding import _SoftEmbedder
+from .soft_embeddings import *
+from .soft_embeddings import _SoftEmbedder
 from .randomness import *
 from .deferred_grads import *
 
@@ -32,10 +32,10 @@ MIXINGS = ("interpolate", "bernoulli")
 class SoftForwardOutput:
     "What `soft_sampling_forward` returns."
     loss: Tensor  # scalar: mean (or, with reduction="sum", summed) cross-entropy of the scored gold tokens
-    tokens: Tensor  # (batch, seq) a token sampled from p_t at every position; column 0 is the first input token
+    tokens: Tensor|None  # (batch, seq) a token sampled from p_t at every position; column 0 is the first input token (None without `statistics`)
     n_tokens: Tensor  # number of scored tokens
-    entropy: Tensor  # mean entropy (nats) of p_t over the positions that take a soft input
-    support_size: Tensor  # mean number of tokens with p_t > 0 there
+    entropy: Tensor|None  # mean entropy (nats) of p_t over the positions that take a soft input
+    support_size: Tensor|None  # mean number of tokens with p_t > 0 there
     soft_weight: Tensor  # mean weight of the soft part (1 - gold weight) there
     logits: Tensor|None = None  # (batch, seq - 1, vocab) the predictions of positions 1.., with `return_logits`
     soft_inputs: SoftInputs|None = None  # the inputs fed, with `return_soft_inputs` (modes "detached", "parallel")
@@ -124,10 +124,11 @@ def compiled_step(
 # %% ../nbs/02_soft_forward.ipynb #b53ac539
 class _Rollout:
     "The state one `soft_sampling_forward` call shares between its steps or passes."
-    def __init__(self, model, core, emb, ids, mask, alpha, mixing, tau, seed, dist:ProbabilityDistributionArguments):
+    def __init__(self, model, core, emb, ids, mask, alpha, mixing, tau, seed, dist:ProbabilityDistributionArguments, stats:bool=True):
         self.model, self.core, self.emb, self.ids, self.mask = model, core, emb, ids, mask  # call `model`, read `core`
         self.alpha, self.mixing, self.tau, self.seed, self.dist = alpha, mixing, tau, seed, dist.to_dict()
         self.sparse = truncates(**self.dist)  # else every soft input is a dense product: no support to measure
+        self.stats = stats  # entropy, support size and sampled tokens: passes over the vocabulary for the logs only
         B, T = ids.shape
         self.pos = position_ids_from_mask(mask)
         self.soft_pos = torch.zeros_like(mask, dtype=torch.bool)  # t takes a soft input: t and t-1 are real tokens
@@ -146,25 +147,30 @@ class _Rollout:
     def soft_inputs_for(self, logits, coin, u, noise, where, embed):
         "Gold weights and soft embeddings of positions `where` from the logits before them; records tokens and statistics."
         p = mk_proba_dist(logits, **self.dist)
-        with torch.no_grad():
-            self.entropy[:, where] = torch.special.entr(p.detach().float()).sum(-1)
-            self.support[:, where] = (p > 0).sum(-1).float()
-        if noise is None: w, token = p, sample_from(p.detach(), u)
+        if self.stats:
+            with torch.no_grad():
+                self.entropy[:, where] = torch.special.entr(p.detach().float()).sum(-1)
+                self.support[:, where] = (p > 0).sum(-1).float()
+        if noise is None: w, token = p, (sample_from(p.detach(), u) if self.stats else None)
         else:
             # Gumbel-max: the argmax is a sample from p, the softmax the noisy weights. log(0) is kept out of the graph:
             # its gradient (1/0 times a zero softmax gradient) would be NaN.
             logp = torch.where(p > 0, p.float().clamp_min(1e-30).log(), float("-inf"))
             scores = logp + noise
             token, w = scores.detach().argmax(-1), (scores / self.tau).softmax(-1).to(p.dtype)
-        soft = self.soft_pos[:, where]
-        a = torch.full_like(coin, float(self.alpha)) if self.mixing == "interpolate" else (coin < self.alpha).to(coin.dtype)
-        a = torch.where(soft, a, torch.ones_like(a))
-        self.gold_w[:, where] = a
-        self.tokens[:, where] = torch.where(soft, token, self.ids[:, where])
+        a = self.gold_weights(coin, where)
+        if self.stats: self.tokens[:, where] = torch.where(self.soft_pos[:, where], token, self.ids[:, where])
         return a, embed(w)
 
-    def rollout(self, grad:bool, record:bool, ops=None, runner:nn.Module|None=None, compiled:bool=False):
-        "One new position per step on a KV cache (calling `runner`, a low-precision copy, if given; compiled on a static cache if `compiled`). Returns the logits of positions 0..T-2 and, if `record`, the inputs."
+    def gold_weights(self, coin, where):
+        "The gold token's weight at positions `where` (alpha, or a Bernoulli coin's 0/1; 1 where no soft input is taken), recorded."
+        a = torch.full_like(coin, float(self.alpha)) if self.mixing == "interpolate" else (coin < self.alpha).to(coin.dtype)
+        a = torch.where(self.soft_pos[:, where], a, torch.ones_like(a))
+        self.gold_w[:, where] = a
+        return a
+
+    def rollout(self, grad:bool, record:bool, ops=None, runner:nn.Module|None=None, compiled:bool=False, keep_logits:bool=True):
+        "One new position per step on a KV cache (calling `runner`, a low-precision copy, if given; compiled on a static cache if `compiled`). Returns the logits of positions 0..T-2 (None unless `keep_logits`) and, if `record`, the inputs."
         model, core, emb = (self.model, self.core, self.emb) if runner is None else (runner, runner, input_embedding_module(runner))
         ids, mask, pos = self.ids, self.mask, self.pos
         B, T = ids.shape
@@ -191,13 +197,14 @@ class _Rollout:
                 x = a[:, None].to(s.dtype) * gold[:, t] + soft_part
                 out = step(inputs_embeds=x[:, None], attention_mask=mask if compiled else mask[:, :t + 1], position_ids=pos[:, t:t + 1],
                            use_cache=True, **kv)  # compiled: the whole mask, for static shapes
-                logits.append(out.logits)
+                if keep_logits: logits.append(out.logits)
+                else: logits[-1] = out.logits  # only the newest is read: no (batch, seq, vocab) copy to throw away
         soft_inputs = None
         if record:
             w = self.gold_w.clone()
             w[:, T - 1] = 1.0  # the last input is never fed: record it as gold
             soft_inputs = SoftInputs(ids.unsqueeze(-1), w.unsqueeze(-1), consts)
-        return torch.cat(logits, 1), soft_inputs
+        return (torch.cat(logits, 1) if keep_logits else None), soft_inputs
 
     def parallel(self, n_passes:int):
         "Pass 0 teacher-forced; each of `n_passes` more mixes gold with soft(p) of the previous pass at every position."
@@ -210,7 +217,9 @@ class _Rollout:
         noise = torch.stack([d[2] for d in draws], 1) if self.tau else None
         soft_inputs, embed = SoftInputs(ids.unsqueeze(-1), torch.ones(B, T, 1, device=ids.device)), _SoftEmbedder(emb, self.sparse)
         if n_passes == 0:
-            with torch.no_grad(), gathered_parameters(self.core, only=emb): self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T), embed)  # tokens, statistics
+            if not self.stats: self.gold_weights(coin, slice(1, T))  # what would be mixed, for `soft_weight`
+            else:  # and the tokens and statistics
+                with torch.no_grad(), gathered_parameters(self.core, only=emb): self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T), embed)
             return logits, soft_inputs
         for k in range(n_passes):
             with torch.no_grad(), gathered_parameters(self.core, only=emb):
@@ -243,6 +252,7 @@ def soft_sampling_forward(
     return_soft_inputs:bool=False, # Also return the inputs fed, as `SoftInputs` (modes "detached" and "parallel")
     rollout_dtype:torch.dtype|str|None=None, # Run mode "detached"'s no-grad rollout in this dtype (e.g. torch.bfloat16; not exact); None: the model's
     compile_rollout:bool=False, # Mode "detached": the rollout's one-token steps compiled on a static cache (CUDA graphs on a GPU)
+    statistics:bool=True, # Compute `entropy`, `support_size` and the sampled `tokens` (passes over the vocabulary, for logs only); False: None
     defer_weight_grads:bool=True, # Mode "backprop": one weight-gradient product per weight for the whole rollout (False: plain autograd)
     **kwargs, # The distribution settings of `mk_proba_dist`
 )->SoftForwardOutput:
@@ -260,14 +270,14 @@ def soft_sampling_forward(
     if labels is None: labels = ids.masked_fill(mask == 0, -100)
     targets = labels[:, 1:].masked_fill(mask[:, :-1] == 0, -100)  # t is predicted only from a real token t-1
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
-    state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, dist)
+    state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, dist, stats=statistics)
     grad = torch.is_grad_enabled()
     runner, low_precision = _rollout_runner(core, rollout_dtype)  # before `soft_inputs_forward` patches the model it copies
     with soft_inputs_forward(core):
         if mode == "parallel": logits, soft_inputs = state.parallel(n_passes)
         elif mode == "detached":
             with torch.no_grad(), gathered_parameters(core), low_precision:
-                logits, soft_inputs = state.rollout(grad=False, record=True, runner=runner, compiled=compile_rollout)
+                logits, soft_inputs = state.rollout(grad=False, record=True, runner=runner, compiled=compile_rollout, keep_logits=not grad)
             if grad:  # the loss with gradient: one parallel forward over the recorded inputs
                 logits = model(soft_inputs=soft_inputs, attention_mask=mask, position_ids=state.pos, use_cache=False).logits
         else:
@@ -282,8 +292,9 @@ def soft_sampling_forward(
     if reduction == "mean": loss = loss / n.clamp(min=1)
     soft = state.soft_pos.float()
     over_soft = lambda x: (x * soft).sum() / soft.sum().clamp(min=1)
-    return SoftForwardOutput(loss=loss, tokens=state.tokens, n_tokens=n, entropy=over_soft(state.entropy),
-                             support_size=over_soft(state.support), soft_weight=over_soft(1 - state.gold_w),
+    stat = lambda x: over_soft(x) if statistics else None
+    return SoftForwardOutput(loss=loss, tokens=state.tokens if statistics else None, n_tokens=n, entropy=stat(state.entropy),
+                             support_size=stat(state.support), soft_weight=over_soft(1 - state.gold_w),
                              logits=logits if return_logits else None, soft_inputs=soft_inputs if return_soft_inputs else None)
 
 # %% ../nbs/02_soft_forward.ipynb #83e9e327

@@ -4,14 +4,15 @@
 
 # %% ../nbs/01a_testing.ipynb #16ae2cd4
 from __future__ import annotations
-import functools
-import torch
+import functools, io
+from contextlib import redirect_stdout, redirect_stderr
+import torch, torch.nn as nn
 from transformers import (PreTrainedModel, PreTrainedTokenizerFast, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM,
                           TrainerCallback)
 
 # %% auto #0
 __all__ = ['TINY_SPECIAL_TOKENS', 'CHATML_TEMPLATE', 'mk_tiny_tokenizer', 'mk_tiny_model', 'mk_tiny_model_and_tokenizer',
-           'StopAfterStep']
+           'StopAfterStep', 'test_close_rel', 'ScaledEmbedding', 'run_cli']
 
 # %% ../nbs/01a_testing.ipynb #d12a9e41
 TINY_SPECIAL_TOKENS = ["<|pad|>", "<|bos|>", "<|eos|>", "<|im_start|>", "<|im_end|>"]
@@ -81,3 +82,24 @@ class StopAfterStep(TrainerCallback):
     def __init__(self, step:int): self.step = step  # The last optimizer step to run
     def on_step_end(self, args, state, control, **kwargs):
         if state.global_step == self.step: control.should_training_stop = True
+
+# %% ../nbs/01a_testing.ipynb #7de0f6ac
+def test_close_rel(a, b, rtol:float=1e-5):
+    "`a` equals `b` up to float32 summation-order noise, relative to `b`'s largest entry."
+    from fastcore.test import test_close
+    test_close(a, b, eps=rtol * b.abs().max().item() + 1e-12)
+
+# %% ../nbs/01a_testing.ipynb #bc09ff7d
+class ScaledEmbedding(nn.Embedding):
+    "An embedding that scales its output by 8, like Gemma's scaled word embedding."
+    def forward(self, ids): return super().forward(ids) * 8.0
+
+# %% ../nbs/01a_testing.ipynb #ee387807
+def run_cli(*argv)->tuple[int, str, str]: # Exit code, stdout, stderr
+    "Exit code, stdout and stderr of `soft-sampling ARGV`, run in this process."
+    from soft_sampling.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try: code = main([str(a) for a in argv])
+        except SystemExit as e: code = e.code
+    return code, out.getvalue(), err.getvalue()

@@ -136,6 +136,14 @@ class SoftDecodingTrainer(Trainer):
         self._micro_step = 0
         self._eval_sums = None
 
+    def _logs_this_step(self) -> bool:
+        "Whether the optimizer step now running ends with a training log: only then does the rollout compute its statistics."
+        a, s = self.args, self.state
+        if a.logging_strategy == "no": return False
+        if a.logging_strategy != "steps": return True  # where an epoch ends is not known here: keep them all
+        n = s.global_step + 1
+        return (a.logging_first_step and n == 1) or n % max(int(s.logging_steps or a.logging_steps or 1), 1) == 0
+
     def guidance_alpha(self) -> float:
         "The guidance weight the schedule gives the current global step."
         return self.guidance.alpha_at(self.state.global_step, max(self.state.max_steps, 1))
@@ -153,7 +161,7 @@ class SoftDecodingTrainer(Trainer):
         if not model.training: return self._eval_loss(model, inputs, return_outputs)
         alpha = self.guidance_alpha()
         out = soft_sampling_forward(model, inputs["input_ids"], alpha, inputs.get("attention_mask"), inputs.get("labels"),
-                                    reduction="sum", seed=self._seed(), **self.args.soft_forward_kwargs(alpha))
+                                    reduction="sum", seed=self._seed(), statistics=self._logs_this_step(), **self.args.soft_forward_kwargs(alpha))
         if num_items_in_batch is not None:
             loss = out.loss / num_items_in_batch
             if self.args.average_tokens_across_devices and self.args.world_size > 1:
@@ -163,7 +171,7 @@ class SoftDecodingTrainer(Trainer):
         stats = self._soft_stats
         stats["guidance_alpha"].append(alpha)
         for k, v in (("soft_entropy", out.entropy), ("soft_support_size", out.support_size), ("soft_weight", out.soft_weight)):
-            stats[k].append(v.item())
+            if v is not None: stats[k].append(v.item())
         return (loss, {"loss": loss}) if return_outputs else loss
 
     def _issue_warnings_after_load(self, load_result):
