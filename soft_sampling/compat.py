@@ -21,11 +21,13 @@ def position_ids_from_mask(
     "Positions that count only real tokens, as `generate` computes them."
     return (attention_mask.long().cumsum(-1) - 1).masked_fill(attention_mask == 0, 1)
 
+# %% ../nbs/01b_compat.ipynb #f9323670
 def unwrap_model(model:nn.Module) -> nn.Module:
     "The model inside distributed wrappers (DDP's or FSDP's `.module`): its attributes; calls still go through the wrapper."
     while isinstance(getattr(model, "module", None), nn.Module): model = model.module
     return model
 
+# %% ../nbs/01b_compat.ipynb #4b74e70f
 def input_embedding_module(model:nn.Module) -> nn.Module:
     "The model's input-embedding module, or a `TypeError` that says it cannot be found."
     emb = model.get_input_embeddings() if hasattr(model, "get_input_embeddings") else None
@@ -58,6 +60,7 @@ def fsdp_modules(model:nn.Module) -> list[nn.Module]:
     except ImportError: return []
     return [m for m in model.modules() if isinstance(m, FSDPModule)]
 
+# %% ../nbs/01b_compat.ipynb #b27a70e9
 def _fsdp_owner(model:nn.Module, module:nn.Module, mods:list) -> nn.Module|None:
     "The FSDP unit that holds `module`'s parameters: `module` itself or its nearest sharded ancestor."
     names = {id(m): n for n, m in model.named_modules()}
@@ -67,6 +70,7 @@ def _fsdp_owner(model:nn.Module, module:nn.Module, mods:list) -> nn.Module|None:
         if (n == "" or name == n or name.startswith(n + ".")) and (best is None or len(n) > len(names[id(best)])): best = m
     return best
 
+# %% ../nbs/01b_compat.ipynb #bfa491f3
 @contextmanager
 def gathered_parameters(
     model:nn.Module, # A model, plain, DDP-wrapped or sharded with FSDP2

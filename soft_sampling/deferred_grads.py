@@ -26,6 +26,7 @@ class _Collect(torch.autograd.Function):
         gw = ctx.store.weight_grad()
         return (gw if grad is None else gw + grad), None
 
+# %% ../nbs/01e_deferred_grads.ipynb #b624ee07
 class _DeferredMatmul(torch.autograd.Function):
     "`x @ w.T + b` (or `x @ w + b` when `transposed`), its weight gradient left to `store`."
     @staticmethod
@@ -42,6 +43,7 @@ class _DeferredMatmul(torch.autograd.Function):
         gb = g.reshape(-1, g.shape[-1]).sum(0) if ctx.has_bias and ctx.needs_input_grad[2] else None
         return gx, None, gb, None, None
 
+# %% ../nbs/01e_deferred_grads.ipynb #21a1549f
 class _DeferredBag(torch.autograd.Function):
     "`sum_k w[:, k] * E[idx[:, k]]` whose gradient to E waits in `store` (the gradient to `w` is immediate)."
     @staticmethod
@@ -56,6 +58,7 @@ class _DeferredBag(torch.autograd.Function):
         gw = torch.einsum("nkh,nh->nk", F.embedding(idx, weight), g) if ctx.needs_input_grad[1] else None
         return None, gw, None, None
 
+# %% ../nbs/01e_deferred_grads.ipynb #6c317c42
 class _WeightGradStore:
     "The (input, output gradient) pairs of one weight's uses during a rollout, and its gathered rows."
     def __init__(self, weight, transposed):
@@ -80,12 +83,14 @@ class _WeightGradStore:
         out = _DeferredBag.apply(idx.reshape(-1, idx.shape[-1]), w.reshape(-1, w.shape[-1]).to(self.weight.dtype), self.proxy(), self)
         return out.reshape(*idx.shape[:-1], out.shape[-1])
 
+# %% ../nbs/01e_deferred_grads.ipynb #39e5484a
 @dataclass
 class _DeferredOps:
     "The soft-embedding operations `soft_embedding` uses inside `deferred_weight_grads`."
     matmul: callable
     mixture: callable
 
+# %% ../nbs/01e_deferred_grads.ipynb #aad9ef41
 @contextmanager
 def deferred_weight_grads(
     model:nn.Module, # Its `nn.Linear` and `Conv1D` layers defer their weight gradients while inside

@@ -34,6 +34,7 @@ def default_cache_dir() -> Path:
     if os.environ.get("SOFT_SAMPLING_CACHE"): return Path(os.environ["SOFT_SAMPLING_CACHE"])
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "soft_sampling"
 
+# %% ../nbs/01_models.ipynb #9e5bd6ae
 def _convert_embedded(gguf:Path, dest:Path):
     "Dequantise the GGUF file once and save model + tokenizer as a transformers folder at `dest`, atomically."
     tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -55,6 +56,7 @@ def _convert_embedded(gguf:Path, dest:Path):
             if not (dest / "config.json").exists(): raise
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
+# %% ../nbs/01_models.ipynb #39438ffd
 def embedded_model_dir(cache_dir:Path|None=None) -> Path:
     "The cached transformers folder of the embedded SmolLM2, converting the GGUF file on first use."
     gguf = embedded_gguf_path()

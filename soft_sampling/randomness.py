@@ -17,11 +17,13 @@ def position_generator(seed:int, t:int, device) -> torch.Generator:
     "Position `t`'s own random stream: the same in every mode, so their coins, noise and samples agree."
     return torch.Generator(device=device).manual_seed((seed * 1_000_003 + t) % 2**63)
 
+# %% ../nbs/01d_randomness.ipynb #9f162231
 def gumbel_like(shape, generator:torch.Generator, device) -> Tensor:
     "Standard Gumbel noise."
     u = torch.rand(shape, generator=generator, device=device)
     return -torch.log(-torch.log(u.clamp_(1e-10, 1 - 1e-7)))
 
+# %% ../nbs/01d_randomness.ipynb #0f2700b5
 def sample_from(
     p:Float[Tensor, "*batch vocab"], # Distributions
     u:Float[Tensor, "*batch"], # One uniform in [0, 1) per distribution

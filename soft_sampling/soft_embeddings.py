@@ -22,10 +22,12 @@ def is_plain(mod:nn.Module, cls:type) -> bool:
     "`mod` is a `cls` that computes what `cls.forward` computes (FSDP2's `fully_shard` subclasses it; Gemma's scaled embedding overrides it)."
     return isinstance(mod, cls) and type(mod).forward is cls.forward
 
+# %% ../nbs/01c_soft_embeddings.ipynb #0087a687
 def embedding_table(emb:nn.Module, vocab_size:int, device) -> Tensor:
     "E as the module outputs it: the weight of a plain `nn.Embedding`, else `emb(arange(V))` (keeps any scaling)."
     return emb.weight if is_plain(emb, nn.Embedding) else emb(torch.arange(vocab_size, device=device))
 
+# %% ../nbs/01c_soft_embeddings.ipynb #8b4d8b6a
 def small_support(
     p:Float[Tensor, "*batch vocab"], # Distributions over the vocabulary
 )->tuple[Tensor, Tensor]|None: # (weights, ids) of shape (*batch, n), or None
@@ -33,6 +35,7 @@ def small_support(
     n = int((p > 0).sum(-1).max()) if p.numel() else 1
     return p.topk(n, dim=-1) if n <= max(1, int(p.shape[-1] * SPARSE_SUPPORT_FRACTION)) else None
 
+# %% ../nbs/01c_soft_embeddings.ipynb #48b95372
 def embed_mixture(
     emb:nn.Module, # The model's input-embedding module
     indices:Int[Tensor, "*batch k"], # Token ids of each mixture
