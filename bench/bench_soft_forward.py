@@ -16,7 +16,7 @@ import torch
 from transformers import DynamicCache
 
 ALL_MODES = ("teacher,parallel,detached,detached_nostats,plain_detached,detached_bf16,detached_compiled,detached_bf16_compiled,teacher_autocast,detached_autocast,backprop,"
-             "rollout,plain_rollout,generate_sample,rollout_bf16,generate_sample_bf16,generate")
+             "rollout,plain_rollout,generate_sample,rollout_bf16,rollout_autocast,generate_sample_bf16,generate")
 
 def parse():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,6 +33,7 @@ def parse():
     ap.add_argument("--dtype", default="float32", help="the training dtype of the model")
     ap.add_argument("--clock", default="wall", choices=["wall", "process"])
     ap.add_argument("--json", default=None, help="also write the results to this file")
+    ap.add_argument("--profile", action="store_true", help="also print the torch.profiler table of one call of each mode")
     ap.add_argument("--warm_sizes", type=int, default=None, help="warm up before each measurement of the first N sizes only (default: all)")
     return ap.parse_args()
 
@@ -71,16 +72,24 @@ class PeakRSS:
         else: self.stop = True; self.thread.join()
 
 def timed(fn, repeats, device, clock, warmup=True):
-    "Median seconds of `repeats` calls after one warm-up, and the peak memory of the last (MB)."
-    if warmup: fn()
+    "Median seconds of `repeats` calls after one warm-up, the peak memory of the last (MB), and the warm-up's seconds (compilation included)."
     times, now = [], (time.perf_counter if clock == "wall" else time.process_time)
+    t = now()
+    if warmup: fn()
+    first = now() - t if warmup else None
     for _ in range(repeats):
         gc.collect()
         with PeakRSS(device) as mem:
             t = now(); fn()
             if device.startswith("cuda"): torch.cuda.synchronize()
             times.append(now() - t)
-    return statistics.median(times), mem.peak / 2**20
+    return statistics.median(times), mem.peak / 2**20, first
+
+def profile_table(fn, rows=12) -> str:
+    "The ops that took the most time in one call of `fn`, from `torch.profiler`."
+    from torch.profiler import profile, ProfilerActivity
+    with profile(activities=[ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.cuda.is_available() else [])) as prof: fn()
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows)
 
 def benches(model, tok, ids, a, dist):
     "name -> (label, function) for one batch."
@@ -123,14 +132,15 @@ def benches(model, tok, ids, a, dist):
             "backprop": ("backprop step", step(soft("backprop"))),
             "rollout": ("no-grad rollout", rollout()),
             "plain_rollout": ("plain no-grad rollout", lambda: plain_soft_parts(model, ids, 0.0)),
-            "rollout_bf16": ("no-grad rollout, bf16", rollout(torch.bfloat16)),
+            "rollout_bf16": ("no-grad rollout, bf16 copy", rollout(torch.bfloat16)),
+            "rollout_autocast": ("no-grad rollout, autocast", autocast(rollout())),
             "generate_sample": ("generate (sampling)", generate(True)),
             "generate_sample_bf16": ("generate (sampling), bf16", generate(True, torch.bfloat16)),
             "generate": ("generate (greedy)", generate(False))}
 
 RATIOS = [("parallel", "teacher"), ("detached", "teacher"), ("detached_nostats", "teacher"), ("plain_detached", "teacher"),
           ("detached", "plain_detached"), ("detached_nostats", "plain_detached"),
-          ("detached_bf16", "teacher"), ("detached_compiled", "teacher"), ("detached_bf16_compiled", "teacher"), ("detached_autocast", "teacher_autocast"), ("backprop", "teacher"), ("rollout", "plain_rollout"),
+          ("detached_bf16", "teacher"), ("detached_compiled", "teacher"), ("detached_bf16_compiled", "teacher"), ("detached_autocast", "teacher_autocast"), ("backprop", "teacher"), ("rollout", "plain_rollout"), ("rollout_bf16", "rollout"), ("rollout_autocast", "rollout"),
           ("generate_sample", "rollout"), ("generate_sample_bf16", "rollout_bf16"), ("generate", "rollout")]
 
 def main():
@@ -154,9 +164,10 @@ def main():
         print(f"\nbatch {B} x {T} tokens", flush=True)
         for key in a.modes.split(","):
             name, fn = table[key]
-            sec, mb = timed(fn, a.repeats, a.device, a.clock, warmup=a.warm_sizes is None or n < a.warm_sizes)
-            res[key] = dict(name=name, seconds=sec, peak_mb=mb)
-            print(f"  {name:28} {sec:8.3f} s   peak +{mb:7.0f} MB", flush=True)
+            sec, mb, first = timed(fn, a.repeats, a.device, a.clock, warmup=a.warm_sizes is None or n < a.warm_sizes)
+            res[key] = dict(name=name, seconds=sec, peak_mb=mb, first_call_seconds=first)
+            print(f"  {name:28} {sec:8.3f} s   peak +{mb:7.0f} MB" + (f"   first call {first:.1f} s" if first is not None else ""), flush=True)
+            if a.profile: print(profile_table(fn), flush=True)
         for num, den in RATIOS:
             if num in res and den in res:
                 r = res[num]["seconds"] / res[den]["seconds"]

@@ -15,9 +15,8 @@ from trl import GRPOConfig, GRPOTrainer
 from trl.models import unwrap_model_for_generation
 from .distributions import mk_proba_dist, ProbabilityDistributionArguments, SoftDistributionArguments
 from .trainer import _nonfinite_message, _without_tied_keys
-from .compat import refuse_sharded_parameters
 from .compat import (activation_checkpointing_off, cache_kwargs, gathered_parameters, input_embedding_module,
-                                  position_ids_from_mask, unwrap_model)
+                                  position_ids_from_mask, refuse_sharded_parameters, unwrap_model)
 from .soft_embeddings import SoftInputs, small_support, soft_inputs_forward, truncates, _SoftEmbedder
 from .randomness import position_generator, sample_from, stable_seed
 from .soft_forward import ROLLOUT_DTYPES, check_rollout_dtype, _rollout_runner

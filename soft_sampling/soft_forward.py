@@ -5,15 +5,15 @@
 # %% ../nbs/02_soft_forward.ipynb #e0a9f5e8
 from __future__ import annotations
 import copy, weakref
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from functools import partial
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
-from jaxtyping import Float, Int
+from jaxtyping import Int
 from fastcore.meta import delegates
 from transformers import DynamicCache, StaticCache
-from .distributions import mk_proba_dist, check_dist_args, ProbabilityDistributionArguments
+from .distributions import mk_proba_dist, ProbabilityDistributionArguments
 from .compat import *
 from .soft_embeddings import *
 from .soft_embeddings import _SoftEmbedder
