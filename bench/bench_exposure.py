@@ -29,6 +29,26 @@ METHODS = {  # name -> SoftDecodingTrainingArguments fields; every soft method d
 }
 BASELINE = "teacher_forcing"
 
+# The declared sweep (--sweep): why does soft sampling not beat teacher forcing here? Fixed before any of it ran, one
+# change at a time from detached_floor0.25 (linear decay from 1 over the first half, top-k 50): a higher floor, a later
+# decay, sharper or narrower soft inputs, more noise, more parallel passes, hard tokens instead of mixtures. The
+# configuration reported as the sweep's best is the one with the lowest mean sampled NLL-oracle (the oracle's NLL of the
+# student's temperature-1 continuations: the data are the oracle's temperature-1 samples), read beside its seq-rep-4.
+SWEEP = {
+    "detached_floor0.5": dict(soft_mode="detached", guidance_min_alpha=0.5),
+    "detached_floor0.75": dict(soft_mode="detached", guidance_min_alpha=0.75),
+    "detached_floor0.25_late": dict(soft_mode="detached", guidance_min_alpha=0.25, guidance_warmup_delay_ratio=0.5, guidance_warmup_ratio=0.25),
+    "detached_floor0.25_cosine": dict(soft_mode="detached", guidance_min_alpha=0.25, guidance_schedule="cosine"),
+    "detached_floor0.25_top1": dict(soft_mode="detached", guidance_min_alpha=0.25, soft_top_k=1),
+    "detached_floor0.25_top5": dict(soft_mode="detached", guidance_min_alpha=0.25, soft_top_k=5),
+    "detached_floor0.25_minp0.1": dict(soft_mode="detached", guidance_min_alpha=0.25, soft_top_k=0, soft_min_p=0.1),
+    "detached_floor0.25_temp0.5": dict(soft_mode="detached", guidance_min_alpha=0.25, soft_temperature=0.5),
+    "gumbel1.0_floor0.25": dict(soft_mode="detached", soft_gumbel_temperature=1.0, guidance_min_alpha=0.25),
+    "parallel2_floor0.25": dict(soft_mode="parallel", soft_n_passes=2, guidance_min_alpha=0.25),
+    "bernoulli_floor0.5": dict(soft_mode="detached", soft_mixing="bernoulli", guidance_min_alpha=0.5),
+}
+ALL_METHODS = METHODS | SWEEP
+
 SIZES = {  # the benchmark's settings; --quick takes the tiny ones
     "full": dict(layers=2, prefix_len=8, gen_len=32, n_train=512, n_eval=64, n_curve=32, n_report=16, batch_size=4, steps=40,
                  lr=1e-3, eval_every=20, soft_top_k=50, warmup_ratio=0.5, lengths=[4, 8, 16, 32], data_seed=0),
@@ -37,8 +57,10 @@ SIZES = {  # the benchmark's settings; --quick takes the tiny ones
 }
 
 RUN_KEYS = ["method", "seed", "config", "heldout_nll", "curve", "step_seconds", "measures", "exacc_err", "items"]
-MEASURES = ["heldout_nll", "greedy/nll-oracle", "sampled/nll-oracle", "greedy/seq-rep-4", "sampled/seq-rep-4",
+MEASURES = ["heldout_nll", "greedy/nll-oracle", "sampled/nll-oracle", "sampled/kl-estimate", "greedy/seq-rep-4", "sampled/seq-rep-4",
             "greedy/%ExAccErr", "sampled/%ExAccErr", "step_time_ratio"]  # per method in summary.json
+# sampled/kl-estimate: NLL-oracle minus the student's own NLL of its temperature-1 samples, a Monte Carlo estimate of
+# KL(student || oracle) per token. NLL-oracle alone also falls when the student just gets more peaked (less entropy).
 ITEM_MEASURES = ["greedy/nll-oracle", "sampled/nll-oracle", "gold/nll-model", "greedy/seq-rep-4", "sampled/seq-rep-4"]
 
 # two-sided 95% Student t quantiles, by degrees of freedom (no scipy in the environment)
@@ -167,7 +189,7 @@ def train_and_measure(method:str, seed:int, oracle, data:dict, cfg:dict, log=pri
             learning_rate=cfg["lr"], lr_scheduler_type="constant", warmup_steps=0, weight_decay=0.0, seed=seed, data_seed=seed,
             eval_strategy="steps", eval_steps=cfg["eval_every"], logging_steps=cfg["eval_every"], eval_guidance_alphas=[1.0],
             save_strategy="no", report_to=[], use_cpu=True, disable_tqdm=True, dataloader_num_workers=0,
-            soft_top_k=cfg["soft_top_k"], guidance_warmup_ratio=cfg["warmup_ratio"], **METHODS[method])
+            **(dict(soft_top_k=cfg["soft_top_k"], guidance_warmup_ratio=cfg["warmup_ratio"]) | ALL_METHODS[method]))
         trainer = SoftDecodingTrainer(model=student, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
                                       data_collator=default_data_collator)
         from transformers.trainer_callback import PrinterCallback
@@ -219,6 +241,7 @@ def done(path:Path, cfg:dict) -> bool:
 def _scalar(run:dict, name:str) -> float:
     "One number of a run: held-out NLL, a generation measure, or the %ExAccErr at the longest length."
     if name == "heldout_nll": return run["heldout_nll"]
+    if name == "sampled/kl-estimate": return run["measures"]["sampled/nll-oracle"][0] - run["measures"]["sampled/nll-model"][0]
     if name.endswith("/%ExAccErr"):
         c = run["exacc_err"][name.split("/")[0]]
         return c[max(c, key=int)][0]
@@ -286,10 +309,10 @@ def plots(out:Path, summary:dict):
     ax.legend(fontsize=7); save_figure(fig, out / "training_curves.png")
     save_figure(plot_exacc_err({m: e["exacc_err"]["greedy"] for m, e in ms.items()},
                                "%ExAccErr of greedy continuations (mean, 95% t over seeds)"), out / "exacc_err.png")
-    names = ["heldout_nll", "greedy/nll-oracle", "sampled/nll-oracle", "greedy/%ExAccErr"]
+    names = ["heldout_nll", "greedy/nll-oracle", "sampled/nll-oracle", "sampled/kl-estimate", "greedy/%ExAccErr"]
     fig, axs = None, None
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(10, 3.2)); axs = fig.subplots(1, len(names))
+    fig = Figure(figsize=(12.5, 3.6)); axs = fig.subplots(1, len(names))
     others = [m for m in ms if m != BASELINE]
     for ax, n in zip(axs, names):
         vals = [ms[m]["vs_teacher_forcing"].get(n, [np.nan] * 3) for m in others]
@@ -321,15 +344,17 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true", help="tiny sizes, one seed: a smoke run")
     p.add_argument("--seeds", type=int, nargs="+", default=None, help="training seeds (default 0 1 2; --quick: 0)")
     p.add_argument("--steps", type=int, default=None, help="training steps per run (default: the size's)")
-    p.add_argument("--methods", nargs="+", default=list(METHODS), help=f"methods among {list(METHODS)}")
+    p.add_argument("--methods", nargs="+", default=None, help=f"methods among {list(ALL_METHODS)} (default: {list(METHODS)}; --sweep: teacher forcing and the sweep)")
+    p.add_argument("--sweep", action="store_true", help="the declared sweep (SWEEP) against teacher forcing; default --out bench/results/exposure-sweep")
     p.add_argument("--out", type=Path, default=None, help="results folder (default bench/results/exposure[-quick])")
     p.add_argument("--threads", type=int, default=1, help="torch threads (fixed so that reruns reproduce)")
     p.add_argument("--layers", type=int, default=None, help="student layers (default: the size's)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the size's)")
     p.add_argument("--summarize_only", action="store_true", help="only rebuild summary.json and the PNGs")
     a = p.parse_args(argv)
-    unknown = [m for m in a.methods if m not in METHODS]
-    if unknown: p.error(f"--methods: unknown {unknown}; allowed: {list(METHODS)}")
+    if a.methods is None: a.methods = [BASELINE, *SWEEP] if a.sweep else list(METHODS)
+    unknown = [m for m in a.methods if m not in ALL_METHODS]
+    if unknown: p.error(f"--methods: unknown {unknown}; allowed: {list(ALL_METHODS)}")
     if a.steps is not None and a.steps < 1: p.error(f"--steps must be >= 1, got {a.steps}")
     if a.layers is not None and a.layers < 1: p.error(f"--layers must be >= 1, got {a.layers}")
     if a.threads < 1: p.error(f"--threads must be >= 1, got {a.threads}")
@@ -350,7 +375,7 @@ def main(argv=None) -> dict:
     "Run every (seed, method) not yet done under --out, then write summary.json and the PNGs; returns the summary."
     a = parse_args(argv)
     seeds = a.seeds if a.seeds is not None else ([0] if a.quick else [0, 1, 2])
-    out = a.out or Path(__file__).resolve().parent / "results" / ("exposure-quick" if a.quick else "exposure")
+    out = a.out or Path(__file__).resolve().parent / "results" / ("exposure-quick" if a.quick else "exposure-sweep" if a.sweep else "exposure")
     cfg = config(a)
     (out / "runs").mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(a.threads)
