@@ -309,6 +309,8 @@ def plots(out:Path, summary:dict):
     ax.legend(fontsize=7); save_figure(fig, out / "training_curves.png")
     save_figure(plot_exacc_err({m: e["exacc_err"]["greedy"] for m, e in ms.items()},
                                "%ExAccErr of greedy continuations (mean, 95% t over seeds)"), out / "exacc_err.png")
+    others = [m for m in ms if m != BASELINE]
+    if not others: return  # teacher forcing alone: nothing to compare
     names = ["heldout_nll", "greedy/nll-oracle", "sampled/nll-oracle", "sampled/kl-estimate", "greedy/%ExAccErr"]
     fig, axs = None, None
     from matplotlib.figure import Figure
