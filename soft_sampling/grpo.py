@@ -4,7 +4,8 @@
 
 # %% ../nbs/07_grpo.ipynb #70d59132
 from __future__ import annotations
-import inspect, warnings
+import inspect, math, warnings
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
@@ -17,22 +18,32 @@ from .distributions import mk_proba_dist, ProbabilityDistributionArguments, Soft
 from .trainer import _nonfinite_message, _without_tied_keys
 from .compat import (activation_checkpointing_off, cache_kwargs, gathered_parameters, input_embedding_module,
                                   position_ids_from_mask, refuse_sharded_parameters, unwrap_model)
-from .soft_embeddings import SoftInputs, small_support, soft_inputs_forward, truncates, _SoftEmbedder
-from .randomness import position_generator, sample_from, stable_seed
+from .soft_embeddings import SoftInputs, embedding_table, small_support, soft_inputs_forward, truncates, _SoftEmbedder
+from .randomness import gumbel_like, position_generator, sample_from, stable_seed
+from .deferred_grads import deferred_weight_grads
 from .soft_forward import ROLLOUT_DTYPES, check_rollout_dtype, _rollout_runner
 
 # %% auto #0
-__all__ = ['SOFT_ROLLOUTS', 'SoftGRPOConfig', 'SoftGeneration', 'soft_generate', 'SoftGRPOTrainer']
+__all__ = ['SOFT_ROLLOUTS', 'SOFT_GRADIENTS', 'SoftGRPOConfig', 'SoftGeneration', 'embedding_rms', 'gaussian_logp', 'gumbel_logp',
+           'soft_generate', 'through_inputs_logps', 'action_logps', 'SoftGRPOTrainer']
 
 # %% ../nbs/07_grpo.ipynb #ac677e77
-SOFT_ROLLOUTS = ("soft", "mix", "multiplex")
+SOFT_ROLLOUTS = ("soft", "mix", "multiplex", "gaussian", "gumbel")
+SOFT_GRADIENTS = ("detached", "through_inputs")
+
+def _positive(x) -> bool: return not isinstance(x, bool) and isinstance(x, (int, float)) and x > 0
 
 @dataclass
 class SoftGRPOConfig(SoftDistributionArguments, GRPOConfig):
     "`GRPOConfig` plus how the rollout builds its soft inputs."
-    soft_rollout: str = field(default="soft", metadata={"help": "Soft input of each rollout step: 'soft' (p @ E), 'mix' (soft_mix_weight * E[sampled] + (1 - soft_mix_weight) * p @ E) or 'multiplex' (mean embedding of soft_multiplex_k tokens sampled i.i.d.; exact likelihood).", "choices": list(SOFT_ROLLOUTS)})
+    soft_rollout: str = field(default="soft", metadata={"help": "Soft input of each rollout step: 'soft' (p @ E), 'mix' (soft_mix_weight * E[sampled] + (1 - soft_mix_weight) * p @ E), 'multiplex' (mean embedding of soft_multiplex_k tokens sampled i.i.d.; exact), 'gaussian' (p @ E plus recorded Gaussian noise; exact) or 'gumbel' (softmax of recorded Gumbel-perturbed log-probabilities over a top-k support; exact given the support).", "choices": list(SOFT_ROLLOUTS)})
     soft_mix_weight: float = field(default=0.5, metadata={"help": "Weight of the sampled token's embedding in soft_rollout='mix' (1: discrete GRPO)."})
     soft_multiplex_k: int = field(default=3, metadata={"help": "Tokens sampled per step in soft_rollout='multiplex'."})
+    soft_gradient: str = field(default="detached", metadata={"help": "For soft_rollout 'soft' and 'mix': 'detached' treats the recorded p @ E as constants (a biased semi-gradient); 'through_inputs' recomputes the log-probabilities with the inputs rebuilt differentiably from the parameters (the exact policy gradient, at the cost of a sequential forward).", "choices": list(SOFT_GRADIENTS)})
+    soft_gaussian_sigma: float = field(default=0.33, metadata={"help": "soft_rollout='gaussian': standard deviation of the input noise, as a multiple of the root mean square of the embedding table's entries."})
+    soft_gumbel_tau: float = field(default=0.1, metadata={"help": "soft_rollout='gumbel': temperature of the softmax over the Gumbel-perturbed log-probabilities that weights the input embeddings."})
+    soft_gumbel_top_k: int = field(default=5, metadata={"help": "soft_rollout='gumbel': size of the support the Gumbel noise perturbs (0: the whole vocabulary, the only support whose estimator is exact)."})
+    soft_gumbel_top_p: float = field(default=0.95, metadata={"help": "soft_rollout='gumbel': top-p applied within the top-k support (1: off)."})
     soft_rollout_dtype: str | None = field(default=None, metadata={"help": "Dtype of the soft rollout that generates completions, e.g. bfloat16: faster, not exact (default: the model's dtype; the log-probabilities for the loss are recomputed in the model's dtype).", "choices": list(ROLLOUT_DTYPES)})
 
     def __post_init__(self):
@@ -43,15 +54,41 @@ class SoftGRPOConfig(SoftDistributionArguments, GRPOConfig):
             raise ValueError(f"soft_mix_weight must be a number in [0, 1] (1: discrete GRPO), got {self.soft_mix_weight!r}")
         if isinstance(self.soft_multiplex_k, bool) or not isinstance(self.soft_multiplex_k, int) or self.soft_multiplex_k < 1:
             raise ValueError(f"soft_multiplex_k must be an int >= 1, got {self.soft_multiplex_k!r}")
+        self._check_exact_rollouts()
         try: check_rollout_dtype(self.soft_rollout_dtype)
         except ValueError as e: raise ValueError(f"soft_{e}") from None
         super().__post_init__()
         if not self.temperature > 0: raise ValueError(f"temperature must be > 0: GRPO samples its completions, got {self.temperature!r}")
+        self._check_untruncated()
         self.sampling_distribution(); self.distribution()  # each raises naming its field
+
+    def _check_exact_rollouts(self):
+        "Raise a `ValueError` naming the first invalid setting of the exact estimators."
+        if self.soft_gradient not in SOFT_GRADIENTS: raise ValueError(f"soft_gradient must be one of {SOFT_GRADIENTS}, got {self.soft_gradient!r}")
+        if self.soft_gradient == "through_inputs" and self.soft_rollout not in ("soft", "mix"):
+            raise ValueError(f"soft_gradient='through_inputs' applies to soft_rollout 'soft' or 'mix' (the inputs of {self.soft_rollout!r} are recorded actions, already exact), got soft_rollout={self.soft_rollout!r}")
+        if not _positive(self.soft_gaussian_sigma): raise ValueError(f"soft_gaussian_sigma must be a number > 0, got {self.soft_gaussian_sigma!r}")
+        if not _positive(self.soft_gumbel_tau): raise ValueError(f"soft_gumbel_tau must be a number > 0, got {self.soft_gumbel_tau!r}")
+        if isinstance(self.soft_gumbel_top_k, bool) or not isinstance(self.soft_gumbel_top_k, int) or self.soft_gumbel_top_k < 0:
+            raise ValueError(f"soft_gumbel_top_k must be an int >= 0 (0: the whole vocabulary), got {self.soft_gumbel_top_k!r}")
+        if not _positive(self.soft_gumbel_top_p) or self.soft_gumbel_top_p > 1:
+            raise ValueError(f"soft_gumbel_top_p must be a number in (0, 1], got {self.soft_gumbel_top_p!r}")
+
+    def _check_untruncated(self):
+        "The exact estimators score the distribution they sample from: refuse trl's top_k/top_p/min_p, which trl scores over the whole vocabulary."
+        exact = self.soft_rollout in ("gaussian", "gumbel") or self.soft_gradient == "through_inputs"
+        if exact and truncates(temperature=1.0, top_k=self.top_k or None, top_p=self.top_p, min_p=self.min_p):
+            what = f"soft_rollout={self.soft_rollout!r}" + (", soft_gradient='through_inputs'" if self.soft_gradient == "through_inputs" else "")
+            raise ValueError(f"top_k/top_p/min_p truncate the sampling distribution, which trl scores over the whole vocabulary (a biased gradient): {what} needs "
+                             f"top_k=0, top_p=1 and min_p=None (got {self.top_k}, {self.top_p}, {self.min_p})" + ("; its support is set by soft_gumbel_top_k/soft_gumbel_top_p" if self.soft_rollout == "gumbel" else ""))
 
     def sampling_distribution(self) -> ProbabilityDistributionArguments:
         "The distribution completions are sampled from (trl's generation settings)."
         return ProbabilityDistributionArguments(temperature=self.temperature, top_k=self.top_k or None, top_p=self.top_p, min_p=self.min_p)
+
+    def gumbel_support(self) -> ProbabilityDistributionArguments:
+        "The distribution whose support the Gumbel noise perturbs in soft_rollout='gumbel'."
+        return ProbabilityDistributionArguments(temperature=self.temperature, top_k=self.soft_gumbel_top_k or None, top_p=self.soft_gumbel_top_p)
 
     def inherited_distribution(self) -> ProbabilityDistributionArguments:
         "A None soft_* field takes the sampling setting."
@@ -67,6 +104,7 @@ class SoftGeneration:
     soft_inputs: SoftInputs  # (batch, steps, ...) the input fed at each completion position
     entropy: Tensor  # (batch, steps) entropy of the sampling distribution
     support_size: Tensor  # (batch, steps) tokens in the support of the soft distribution
+    actions: Tensor|None = None  # (batch, steps, k) rollout 'gumbel': the perturbed log-probabilities over each step's support (-inf outside it)
 
 # %% ../nbs/07_grpo.ipynb #d29f2212
 def _soft_step(p, token, w, embed:_SoftEmbedder, sparse:bool=True) -> SoftInputs:
@@ -88,6 +126,48 @@ def _stack_steps(parts:list[SoftInputs]) -> SoftInputs:
         const = torch.stack([p.constant if p.constant is not None else parts[0].weights.new_zeros(parts[0].weights.shape[0], H) for p in parts], 1)
     return SoftInputs(torch.stack([pad(p.indices) for p in parts], 1), torch.stack([pad(p.weights) for p in parts], 1), const)
 
+# %% ../nbs/07_grpo.ipynb #555e8269
+def _f32(t:Tensor) -> Tensor:
+    "`t` in float32, or float64 if it is already: the precision the log-probabilities are computed in."
+    return t if t.dtype == torch.float64 else t.float()
+
+def embedding_rms(emb:nn.Module, vocab_size:int, device) -> Tensor:
+    "Root mean square of the embedding table's entries (differentiable): the unit of `soft_gaussian_sigma`."
+    return embedding_table(emb, vocab_size, device).pow(2).mean().sqrt()
+
+def gaussian_logp(
+    x:Tensor, # (..., hidden) the recorded noisy inputs
+    mean:Tensor, # (..., hidden) p @ E under the current parameters
+    sigma:Tensor|float, # Standard deviation of every coordinate
+)->Tensor: # (...,) log N(x; mean, sigma^2 I)
+    "Log-density of the recorded input of a `gaussian` step."
+    H, s = x.shape[-1], torch.as_tensor(sigma, dtype=mean.dtype, device=mean.device)
+    return -((x.to(mean.dtype) - mean) ** 2).sum(-1) / (2 * s**2) - H * (torch.log(s) + 0.5 * math.log(2 * math.pi))
+
+# %% ../nbs/07_grpo.ipynb #32c83e33
+def gumbel_logp(
+    logits:Tensor, # (..., k) logits / temperature of the recorded support's tokens
+    g:Tensor, # (..., k) the recorded perturbed log-probabilities; -inf outside the support
+)->Tensor: # (...,) the exact log-density of g
+    "Exact log-density of `g = log pi + Gumbel noise`, pi the softmax over the recorded support: the sum over the support, no clamp, no mask."
+    valid = torch.isfinite(g)
+    logpi = torch.log_softmax(logits.masked_fill(~valid, -math.inf), -1)
+    e = torch.where(valid, torch.where(valid, g, 0.0) - torch.where(valid, logpi, 0.0), 0.0)  # the noise, exactly Gumbel(0, 1)
+    return torch.where(valid, -e - torch.exp(-e), 0.0).sum(-1)
+
+# %% ../nbs/07_grpo.ipynb #2ec7b448
+def _gumbel_step(logits:Tensor, support:ProbabilityDistributionArguments, tau:float, g:torch.Generator):
+    "One `gumbel` step: the support's Gumbel-perturbed log-probabilities g, the text token ids[argmax g], its log-density and the input softmax(g / tau) @ E[ids]."
+    pi = mk_proba_dist(logits, **support.to_dict())
+    n = int((pi > 0).sum(-1).max())
+    ids = pi.topk(n, dim=-1).indices  # (B, n), padded with tokens outside a row's support
+    valid = pi.gather(-1, ids) > 0
+    sel = _f32(logits).gather(-1, ids) / support.temperature
+    logpi = torch.log_softmax(sel.masked_fill(~valid, -math.inf), -1)
+    gg = torch.where(valid, logpi + gumbel_like(ids.shape, g, logits.device).to(logpi.dtype), -math.inf)
+    token = ids.gather(-1, gg.argmax(-1, keepdim=True)).squeeze(-1)
+    return token, gumbel_logp(sel, gg), SoftInputs(ids, torch.softmax(gg / tau, -1)), gg
+
 # %% ../nbs/07_grpo.ipynb #15808aac
 @torch.no_grad()
 def soft_generate(
@@ -97,21 +177,25 @@ def soft_generate(
     max_new_tokens:int, # Completion length limit
     eos_token_ids:list[int], # Tokens that end a completion
     pad_token_id:int, # Token that fills a completion after its end
-    rollout:str="soft", # "soft", "mix" or "multiplex"
+    rollout:str="soft", # One of `SOFT_ROLLOUTS`
     mix_weight:float=0.5, # Weight of the sampled token in "mix"
     multiplex_k:int=3, # Tokens per step in "multiplex"
     sampling:ProbabilityDistributionArguments|None=None, # The distribution of the sampled tokens (temperature must be > 0); None: the default one
     soft:ProbabilityDistributionArguments|None=None, # The distribution the soft inputs mix over; None: `sampling`
     seed:int=0, # Seed of the step generators
     rollout_dtype:torch.dtype|str|None=None, # Run the rollout on a cached copy of the weights in this dtype (e.g. torch.bfloat16); None: the model's
+    gaussian_sigma:float=0.33, # "gaussian": noise standard deviation, in units of `embedding_rms`
+    gumbel_tau:float=0.1, # "gumbel": temperature of the softmax over the perturbed log-probabilities
+    gumbel_support:ProbabilityDistributionArguments|None=None, # "gumbel": the distribution whose support is perturbed; None: top-k 5, top-p 0.95 at the sampling temperature
 )->SoftGeneration:
     "Sample completions for a batch of prompts with soft inputs, recording each input and each token's log-probability."
     if rollout not in SOFT_ROLLOUTS: raise ValueError(f"rollout must be one of {SOFT_ROLLOUTS}, got {rollout!r}")
     sampling = ProbabilityDistributionArguments() if sampling is None else sampling
     soft = sampling if soft is None else soft
-    for name, d in (("sampling", sampling), ("soft", soft)):
-        if not isinstance(d, ProbabilityDistributionArguments):
+    for name, d in (("sampling", sampling), ("soft", soft), ("gumbel_support", gumbel_support)):
+        if not isinstance(d, (ProbabilityDistributionArguments, type(None))):
             raise TypeError(f"{name} must be a ProbabilityDistributionArguments or None, got {type(d).__name__}")
+    gumbel_support = ProbabilityDistributionArguments(temperature=sampling.temperature, top_k=5, top_p=0.95) if gumbel_support is None else gumbel_support
     temperature = sampling.temperature
     sampling_kw, soft_kw = sampling.to_dict(), soft.to_dict()
     if not temperature > 0: raise ValueError(f"sampling temperature must be > 0, got {temperature}")
@@ -126,13 +210,13 @@ def soft_generate(
     eos = torch.tensor(eos_token_ids, device=dev)
     cache = DynamicCache(config=core.config)
     kv = cache_kwargs(core, cache)
-    ids, logps, ents, sups, parts = [], [], [], [], []
+    ids, logps, ents, sups, parts, actions = [], [], [], [], [], []
     done = torch.zeros(B, dtype=torch.bool, device=dev)
     with activation_checkpointing_off(core), gathered_parameters(core), low_precision:  # under FSDP2: one all-gather for the whole rollout
         out = model(input_ids=prompt_ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1, **kv)
         next_pos = pos[:, -1] + 1
         for k in range(max_new_tokens):
-            logits = out.logits[:, -1].float()
+            logits = _f32(out.logits[:, -1])
             g = position_generator(seed, k, dev)
             q = mk_proba_dist(logits, **sampling_kw)
             logp_all = torch.log_softmax(logits / temperature, -1)
@@ -140,12 +224,22 @@ def soft_generate(
                 drawn = torch.multinomial(q, multiplex_k, replacement=True, generator=g)  # (B, K) i.i.d. from q
                 token, lp = drawn[:, 0], logp_all.gather(-1, drawn).sum(-1)
                 step = SoftInputs(drawn, torch.full(drawn.shape, 1 / multiplex_k, device=dev))
+            elif rollout == "gumbel":
+                token, lp, step, act = _gumbel_step(logits, gumbel_support, gumbel_tau, g)
+                actions.append(act)
             else:
                 token = sample_from(q, torch.rand(B, generator=g, device=dev))
                 lp = logp_all.gather(-1, token[:, None]).squeeze(-1)
-                w = mix_weight if rollout == "mix" else 0.0
-                p = q if soft == sampling else mk_proba_dist(logits, **soft_kw)
-                step = _soft_step(p, token, w, embed, sparse)
+                if rollout == "gaussian":
+                    mean = embed(mk_proba_dist(logits, **soft_kw))
+                    sigma = gaussian_sigma * embedding_rms(emb, logits.shape[-1], dev)
+                    x = mean + sigma * torch.randn(mean.shape, generator=g, device=dev, dtype=mean.dtype)
+                    lp = lp + gaussian_logp(x, mean, sigma)
+                    step = SoftInputs(token[:, None], torch.zeros(B, 1, device=dev), x)
+                else:
+                    w = mix_weight if rollout == "mix" else 0.0
+                    p = q if soft == sampling else mk_proba_dist(logits, **soft_kw)
+                    step = _soft_step(p, token, w, embed, sparse)
             token = token.masked_fill(done, pad_token_id)
             ids.append(token); logps.append(lp.masked_fill(done, 0.0)); parts.append(step)
             ents.append(torch.special.entr(q).sum(-1)); sups.append((q > 0).sum(-1))
@@ -159,8 +253,12 @@ def soft_generate(
     is_eos = torch.isin(completion_ids, eos)
     first_eos = torch.where(is_eos.any(1), is_eos.int().argmax(1), completion_ids.shape[1])
     completion_mask = (torch.arange(completion_ids.shape[1], device=dev)[None] <= first_eos[:, None]).long()
+    acts = None
+    if actions:
+        n = max(a.shape[-1] for a in actions)
+        acts = torch.stack([F.pad(a, (0, n - a.shape[-1]), value=-math.inf) for a in actions], 1)
     return SoftGeneration(completion_ids, completion_mask, torch.stack(logps, 1), _stack_steps(parts),
-                          torch.stack(ents, 1), torch.stack(sups, 1).float())
+                          torch.stack(ents, 1), torch.stack(sups, 1).float(), acts)
 
 # %% ../nbs/07_grpo.ipynb #891eeb43
 def _pad_steps(t:Tensor, C:int) -> Tensor:
@@ -176,6 +274,59 @@ def _with_prompt(ids:Tensor, rec:SoftInputs) -> SoftInputs:
     pw = F.pad(torch.ones(*pi.shape[:2], 1, dtype=rec.weights.dtype, device=ids.device), (0, K - 1))
     const = None if rec.constant is None else torch.cat([rec.constant.new_zeros(ids.shape[0], P, rec.constant.shape[-1]), rec.constant], 1)
     return SoftInputs(torch.cat([pi, rec.indices], 1), torch.cat([pw, rec.weights], 1), const)
+
+# %% ../nbs/07_grpo.ipynb #896d7ed2
+def through_inputs_logps(
+    model:nn.Module, # The policy (or a wrapper), inside `soft_inputs_forward`
+    input_ids:Tensor, # (batch, prompt + C) prompts (left-padded) and completions
+    prompt_mask:Tensor, # (batch, prompt) 1 for real prompt tokens
+    C:int, # Completion length
+    mix_weight:float, # Weight of the sampled token (0: "soft")
+    soft:ProbabilityDistributionArguments, # The distribution the soft inputs mix over
+    temperature:float, # Of the sampled tokens' distribution
+)->tuple[Tensor, Tensor]: # (batch, C) log-probabilities and entropies
+    "Log-probabilities of the completion tokens with every input `w E[y] + (1 - w) p'(theta) E` rebuilt from the parameters: the total derivative, one cached step per position."
+    core = unwrap_model(model)
+    emb, B, P = input_embedding_module(core), input_ids.shape[0], input_ids.shape[1] - C
+    mask = torch.cat([prompt_mask.long(), prompt_mask.new_ones(B, C).long()], 1)  # what the rollout attended to
+    pos = position_ids_from_mask(mask)
+    kv = cache_kwargs(core, DynamicCache(config=core.config))
+    grad = torch.is_grad_enabled() and not torch.is_autocast_enabled(input_ids.device.type)
+    lps, ents = [], []
+    with activation_checkpointing_off(core), (deferred_weight_grads(core, emb) if grad else nullcontext()) as ops:
+        embed = _SoftEmbedder(emb, truncates(**soft.to_dict()), ops)
+        out = model(input_ids=input_ids[:, :P], attention_mask=mask[:, :P], position_ids=pos[:, :P], use_cache=True, logits_to_keep=1, **kv)
+        gold = SoftInputs(input_ids[:, P:, None], torch.ones(B, C, 1, device=input_ids.device)).embed(emb) if mix_weight else None  # as the record embeds it
+        for k in range(C):
+            logits = _f32(out.logits[:, -1])
+            lp_all = torch.log_softmax(logits / temperature, -1)
+            lps.append(lp_all.gather(-1, input_ids[:, P + k, None]).squeeze(-1)); ents.append(-(lp_all.exp() * lp_all).sum(-1))
+            if k == C - 1: break
+            x = (1 - mix_weight) * embed(mk_proba_dist(logits, **soft.to_dict()))
+            if mix_weight: x = x + mix_weight * gold[:, k]
+            out = model(inputs_embeds=x[:, None], attention_mask=mask[:, :P + k + 1],
+                        position_ids=pos[:, P + k:P + k + 1], use_cache=True, **kv)
+    return torch.stack(lps, 1), torch.stack(ents, 1)
+
+# %% ../nbs/07_grpo.ipynb #55cb5032
+def action_logps(
+    logits:Tensor, # (batch, C, vocab) the policy's logits at the completion positions, on the recorded inputs
+    completion_ids:Tensor, # (batch, C) the text tokens
+    rec:SoftInputs, # (batch, C, ...) the recorded inputs
+    actions:Tensor|None, # (batch, C, k) "gumbel": the recorded perturbed log-probabilities
+    args:SoftGRPOConfig, # The rollout's settings
+    emb:nn.Module, # The model's input-embedding module (E, with gradient)
+)->Tensor: # (batch, C)
+    "Log-density of each recorded action of a `gaussian` (text token and noisy input) or `gumbel` (perturbations over the recorded support) step."
+    logits = _f32(logits)
+    if args.soft_rollout == "gumbel":
+        T = args.gumbel_support().temperature
+        return gumbel_logp(logits.gather(-1, rec.indices) / T, actions.to(logits.dtype))
+    T, V = args.temperature, logits.shape[-1]
+    lp = torch.log_softmax(logits / T, -1).gather(-1, completion_ids[..., None]).squeeze(-1)
+    E = embedding_table(emb, V, logits.device)
+    mean = mk_proba_dist(logits, **args.distribution().to_dict()).to(E.dtype) @ E
+    return lp + gaussian_logp(rec.constant, mean, args.soft_gaussian_sigma * E.pow(2).mean().sqrt())
 
 # %% ../nbs/07_grpo.ipynb #6482d47c
 _TRL_OVERRIDES = {  # GRPOTrainer's private methods SoftGRPOTrainer overrides: the leading parameters the overrides pass on, in order
@@ -216,7 +367,7 @@ class SoftGRPOTrainer(GRPOTrainer):
         super().__init__(model, reward_funcs, args=args, **kwargs)
         if not isinstance(self.args, SoftGRPOConfig): raise TypeError(f"args must be a SoftGRPOConfig, got {type(self.args).__name__}")
         _check_trl_adapter(self)
-        self._active_soft, self._draw_key = None, None
+        self._active_soft, self._active_actions, self._draw_key = None, None, None
         reason = ("use_vllm" if self.use_vllm else "tools" if self.tools else "use_transformers_paged" if self.use_transformers_continuous_batching
                   else "environment_factory" if self.environment_factories is not None else None)
         self._stock_generation = reason is not None
@@ -251,9 +402,9 @@ class SoftGRPOTrainer(GRPOTrainer):
               torch.no_grad(), self.accelerator.autocast()):
             gen = soft_generate(model, ids, mask, self.max_completion_length, self.eos_token_ids, pad_id, rollout=a.soft_rollout,
                                 mix_weight=a.soft_mix_weight, multiplex_k=a.soft_multiplex_k, sampling=a.sampling_distribution(),
-                                soft=a.distribution(), seed=seed,
-                                rollout_dtype=a.soft_rollout_dtype)
-        self._active_soft = gen.soft_inputs
+                                soft=a.distribution(), seed=seed, rollout_dtype=a.soft_rollout_dtype, gaussian_sigma=a.soft_gaussian_sigma,
+                                gumbel_tau=a.soft_gumbel_tau, gumbel_support=a.gumbel_support())
+        self._active_soft, self._active_actions = gen.soft_inputs, gen.actions
         mode = "train" if self.model.training else "eval"
         m = gen.completion_mask.bool()
         self._metrics[mode]["soft/entropy"].append(gen.entropy[m].mean().item())
@@ -264,11 +415,12 @@ class SoftGRPOTrainer(GRPOTrainer):
 
     def _generate_and_score_completions(self, inputs):
         try: out = super()._generate_and_score_completions(inputs)
-        finally: soft, self._active_soft = self._active_soft, None
+        finally: (soft, actions), self._active_soft, self._active_actions = (self._active_soft, self._active_actions), None, None
         if soft is not None:
             C = out["completion_ids"].shape[1]
             out["soft_indices"], out["soft_weights"] = _pad_steps(soft.indices, C), _pad_steps(soft.weights, C)
             if soft.constant is not None: out["soft_constant"] = _pad_steps(soft.constant, C)
+            if actions is not None: out["soft_actions"] = _pad_steps(actions, C)
             if out.get("old_per_token_logps") is not None and out.get("sampling_per_token_logps") is not None:
                 gap = ((out["old_per_token_logps"] - out["sampling_per_token_logps"]).abs() * out["completion_mask"]).max()
                 self._metrics["train" if self.model.training else "eval"]["soft/logp_gap"].append(gap.item())
@@ -277,8 +429,9 @@ class SoftGRPOTrainer(GRPOTrainer):
     def _compute_loss(self, model, inputs):
         if "soft_indices" in inputs:
             self._active_soft = SoftInputs(inputs["soft_indices"], inputs["soft_weights"], inputs.get("soft_constant"))
+            self._active_actions = inputs.get("soft_actions")
         try: loss = super()._compute_loss(model, inputs)
-        finally: self._active_soft = None
+        finally: self._active_soft, self._active_actions = None, None
         if not bool(torch.isfinite(loss)): raise FloatingPointError(_nonfinite_message(self, loss, f"soft_rollout {self.args.soft_rollout!r}"))
         return loss
 
@@ -291,7 +444,8 @@ class SoftGRPOTrainer(GRPOTrainer):
         C, B = logits_to_keep, input_ids.shape[0]
         bs = batch_size or B
         core = unwrap_model(model)
-        multiplex = self.args.soft_rollout == "multiplex"
+        a = self.args
+        multiplex, acting = a.soft_rollout == "multiplex", a.soft_rollout in ("gaussian", "gumbel")
         logps, ents = [], []
         for s in range(0, B, bs):
             ids, mask = input_ids[s:s + bs], attention_mask[s:s + bs]
@@ -299,7 +453,18 @@ class SoftGRPOTrainer(GRPOTrainer):
             x = _with_prompt(ids, rec)  # embedded inside the forward, where FSDP has the embedding gathered
             pos = position_ids_from_mask(mask)
             with self.accelerator.autocast(), soft_inputs_forward(core):
-                if multiplex:
+                if a.soft_gradient == "through_inputs":
+                    lp, ent = through_inputs_logps(model, ids, mask[:, :-C], C, a.soft_mix_weight if a.soft_rollout == "mix" else 0.0,
+                                                   a.distribution(), self.temperature)
+                    logps.append(lp); ents.append(ent)
+                elif acting:
+                    logits = model(soft_inputs=x, attention_mask=mask, position_ids=pos, logits_to_keep=C + 1, use_cache=False).logits[:, :-1]
+                    act = None if self._active_actions is None else self._active_actions[s:s + bs, :C]
+                    logps.append(action_logps(logits, ids[:, -C:], rec, act, a, input_embedding_module(core)))
+                    if compute_entropy:
+                        lp_all = torch.log_softmax(_f32(logits) / self.temperature, -1)
+                        ents.append(-(lp_all.exp() * lp_all).sum(-1))
+                elif multiplex:
                     logits = model(soft_inputs=x, attention_mask=mask, position_ids=pos, logits_to_keep=C + 1, use_cache=False).logits[:, :-1]
                     lp_all = torch.log_softmax(logits.float() / self.temperature, -1)
                     logps.append(lp_all.gather(-1, rec.indices).sum(-1))
