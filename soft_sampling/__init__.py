@@ -12,7 +12,8 @@ from .randomness import *
 from .soft_forward import *
 from .evaluation import *
 from .trainer import *
-from . import distributions, models, schedules, data, soft_embeddings, randomness, soft_forward, evaluation, trainer
+from .thinking import *
+from . import distributions, models, schedules, data, soft_embeddings, randomness, soft_forward, evaluation, trainer, thinking
 
 _LAZY = {"SOFT_ROLLOUTS": "grpo", "SoftGRPOConfig": "grpo", "SoftGeneration": "grpo", "soft_generate": "grpo", "SoftGRPOTrainer": "grpo"}
 
@@ -27,4 +28,4 @@ def __getattr__(name):
 
 def __dir__(): return sorted(set(globals()) | set(_LAZY))
 
-__all__ = [n for m in (distributions, models, schedules, data, soft_embeddings, randomness, soft_forward, evaluation, trainer) for n in m.__all__] + list(_LAZY)
+__all__ = [n for m in (distributions, models, schedules, data, soft_embeddings, randomness, soft_forward, evaluation, trainer, thinking) for n in m.__all__] + list(_LAZY)

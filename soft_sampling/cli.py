@@ -25,6 +25,7 @@ from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments
 from .evaluation import (CURVE_ALPHAS, loss_vs_alpha, curve_table, check_same_vocab, task_dataset, generation_report, task_report,
                                       report_table, paired_differences, save_figure, plot_loss_vs_alpha, plot_history, plot_guidance, plot_reward, plot_exacc_err,
                                       plot_pass_at_k)
+from .thinking import THINKING_INPUTS, thinking_task_report, resolve_noise, _check_loop_args
 from .reliability import (RunStopped, check_training_args, check_writable, checkpoint_is_complete, cleanup_on_failure,
                                        describe_failure, last_complete_checkpoint, lock_holder, lock_message, run_lock)
 
@@ -167,6 +168,21 @@ class GenerationArguments:
     sample_top_k: int | None = field(default=None, metadata={"help": "Top-k of the sampling (None or 0: off)."})
     sample_top_p: float | None = field(default=None, metadata={"help": "Top-p of the sampling (None or 1: off)."})
     sample_min_p: float | None = field(default=None, metadata={"help": "Min-p of the sampling (None: off)."})
+    decoding: str = field(default="hard", metadata={"help": "How --task completions are decoded: 'hard' (generate, the prompt as it is) or 'soft_thinking' (the prompt in the thinking format, a soft thinking phase with the thinking_* settings, then a hard answer sampled with the sample_* settings; also reports thinking length and tokens).", "choices": ["hard", "soft_thinking"]})
+    thinking_input: str = field(default="soft", metadata={"help": "soft_thinking: the thinking steps' input.", "choices": list(THINKING_INPUTS)})
+    max_topk: int | None = field(default=None, metadata={"help": "soft_thinking: tokens in a thinking step's support (None: 10; 20 for moi)."})
+    thinking_temperature: float = field(default=0.6, metadata={"help": "soft_thinking: temperature of the thinking distribution (0: greedy)."})
+    thinking_top_k: int | None = field(default=30, metadata={"help": "soft_thinking: top-k of the thinking distribution (None or 0: off)."})
+    thinking_top_p: float | None = field(default=0.95, metadata={"help": "soft_thinking: top-p of the thinking distribution (None or 1: off)."})
+    thinking_min_p: float | None = field(default=0.001, metadata={"help": "soft_thinking: min-p of the thinking distribution (None: off)."})
+    gumbel_tau: float | None = field(default=None, metadata={"help": "soft_thinking, thinking_input gumbel: softmax temperature of the perturbed logits (None: 0.5)."})
+    dirichlet_alpha: float | None = field(default=None, metadata={"help": "soft_thinking, thinking_input dirichlet: concentration scale (None: 1.0)."})
+    moi_beta: float | None = field(default=None, metadata={"help": "soft_thinking, thinking_input moi: weight of the sampled token (None: 1.0)."})
+    gaussian_sigma: float | None = field(default=None, metadata={"help": "soft_thinking, thinking_input gaussian: noise std as a multiple of the embeddings' RMS (None: 0.1)."})
+    end_thinking: str = field(default="</think>", metadata={"help": "soft_thinking: the end-of-thinking marker (a string; several tokens if the tokenizer has no such token)."})
+    thinking_budget: int | None = field(default=None, metadata={"help": "soft_thinking: most thinking steps before the marker is forced (None: max_new_tokens)."})
+    cold_stop_entropy: float = field(default=0.01, metadata={"help": "soft_thinking: Cold Stop's entropy threshold."})
+    cold_stop_steps: int | None = field(default=None, metadata={"help": "soft_thinking: force the marker after this many steps in a row below cold_stop_entropy (None: off)."})
 
     def __post_init__(self):
         for name in ("prefix_len", "gen_len", "num_task_prompts", "max_new_tokens"): _check_count(name, getattr(self, name), none_ok=False)
@@ -177,11 +193,24 @@ class GenerationArguments:
             raise ValueError(f"pass_k={list(self.pass_k)} holds k larger than num_samples={self.num_samples}: raise --num_samples or lower --pass_k")
         if self.oracle_model_name_or_path and not self.generation: raise ValueError("oracle_model_name_or_path scores continuations: pass --generation too")
         self.sampling()
+        if self.decoding not in ("hard", "soft_thinking"): raise ValueError(f"decoding must be 'hard' or 'soft_thinking', got {self.decoding!r}")
+        if self.decoding == "soft_thinking": self.thinking()
 
     def sampling(self) -> ProbabilityDistributionArguments:
         "The validated `mk_proba_dist` settings of the sampled continuations and completions."
         try: return ProbabilityDistributionArguments(self.sample_temperature, self.sample_top_k, self.sample_top_p, self.sample_min_p)
         except (ValueError, TypeError) as e: raise type(e)(f"sample_{e}") from None
+
+    def thinking(self) -> dict:
+        "The validated `soft_thinking` settings of --decoding soft_thinking."
+        noise = {k: getattr(self, k) for k in ("gumbel_tau", "dirichlet_alpha", "moi_beta", "gaussian_sigma")}
+        resolve_noise(self.thinking_input, **noise)
+        _check_loop_args(self.max_new_tokens, self.thinking_budget, self.cold_stop_entropy, self.cold_stop_steps, self.max_topk)
+        try: ProbabilityDistributionArguments(self.thinking_temperature, self.thinking_top_k or None, self.thinking_top_p, self.thinking_min_p)
+        except (ValueError, TypeError) as e: raise type(e)(f"thinking_{e}") from None
+        keys = ("thinking_input", "max_topk", "thinking_temperature", "thinking_top_k", "thinking_top_p", "thinking_min_p", "end_thinking",
+                "thinking_budget", "cold_stop_entropy", "cold_stop_steps")
+        return {k: getattr(self, k) for k in keys} | noise
 
 # %% ../nbs/08_cli.ipynb #a8e53802
 RUN_FILES = ("trainer_state.json", "config.json", "model.safetensors", "pytorch_model.bin", "adapter_config.json", "adapter_model.safetensors")
@@ -449,7 +478,11 @@ def _measure_models(names, text, task, data_args, curve_args, eval_args, gen_arg
         losses[label] = loss_vs_alpha(model, blocks, curve_args.curve_alphas, eval_args.per_device_eval_batch_size, eval_args.soft_mixing,
                                       seed=eval_args.seed, **eval_args.distribution().to_dict())
         if gen_args.generation: gens[label] = generation_report(model, blocks, gen_args.prefix_len, gen_args.gen_len, oracle, **common)
-        if task is not None:
+        if task is not None and gen_args.decoding == "soft_thinking":
+            tasks[label] = thinking_task_report(model, tok, task, num_samples=gen_args.num_samples, pass_k=tuple(gen_args.pass_k),
+                                                max_new_tokens=gen_args.max_new_tokens, seed=eval_args.seed, batch_size=eval_args.per_device_eval_batch_size,
+                                                **gen_args.sampling().to_dict(), **gen_args.thinking())
+        elif task is not None:
             tasks[label] = task_report(model, tok, task, num_samples=gen_args.num_samples, pass_k=tuple(gen_args.pass_k),
                                        max_new_tokens=gen_args.max_new_tokens, **common)
         del model
