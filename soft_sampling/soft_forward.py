@@ -10,7 +10,7 @@ from functools import partial
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
-from jaxtyping import Int
+from jaxtyping import Int, Float
 from fastcore.meta import delegates
 from transformers import DynamicCache, StaticCache
 from .distributions import mk_proba_dist, ProbabilityDistributionArguments
@@ -22,7 +22,7 @@ from .deferred_grads import *
 
 # %% auto #0
 __all__ = ['MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'SoftForwardOutput', 'check_rollout_dtype', 'rollout_copy', 'compiled_step',
-           'soft_sampling_forward', 'show_rollout']
+           'distribution_cross_entropy', 'soft_sampling_forward', 'show_rollout']
 
 # %% ../nbs/02_soft_forward.ipynb #18f68a97
 MODES = ("backprop", "detached", "parallel")
@@ -121,10 +121,48 @@ def compiled_step(
     if mode not in _compiled: _compiled[mode] = torch.compile(_call, dynamic=False, mode=mode)
     return _compiled[mode]
 
+# %% ../nbs/02_soft_forward.ipynb #a7d1c002
+def distribution_cross_entropy(
+    logits:Float[Tensor, "n vocab"], # Predictions
+    q:Float[Tensor, "n vocab"], # Target distributions
+)->Float[Tensor, "n"]:
+    "Cross-entropy `-sum_v q(v) log softmax(logits)(v)` of each row (tokens with q = 0 contribute nothing, even at log p = -inf)."
+    logp = logits.float().log_softmax(-1)
+    return -torch.where(q > 0, q.float() * logp, 0.0).sum(-1)
+
+# %% ../nbs/02_soft_forward.ipynb #a7d1c004
+def _gold_mixture(ids:Tensor, target_dists:Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    "(indices, weights) of every position's gold input, (batch, seq, K), and where a distribution is given: the token elsewhere."
+    has = target_dists.sum(-1) > 0
+    K = max(1, int((target_dists > 0).sum(-1).max()))
+    w, idx = target_dists.float().topk(K, dim=-1)
+    one = torch.zeros_like(w); one[..., 0] = 1
+    idx = torch.where(has[..., None], idx, ids[..., None].expand_as(idx))
+    return idx, torch.where(has[..., None], w, one), has
+
+# %% ../nbs/02_soft_forward.ipynb #a7d1c006
+def _check_targets(core, input_ids, target_dists, soft_mask):
+    "Validate `target_dists` and `soft_mask`; the gold mixture (or None) and where a distribution is given (or None)."
+    if soft_mask is not None and (not isinstance(soft_mask, Tensor) or soft_mask.shape != input_ids.shape):
+        got = tuple(soft_mask.shape) if isinstance(soft_mask, Tensor) else type(soft_mask).__name__
+        raise ValueError(f"soft_mask must be a tensor of the shape of input_ids {tuple(input_ids.shape)}, got {got}")
+    if target_dists is None: return None, None
+    V = getattr(core.config.get_text_config() if hasattr(core.config, "get_text_config") else core.config, "vocab_size", None)
+    if not isinstance(target_dists, Tensor) or not target_dists.dtype.is_floating_point or target_dists.shape[:2] != input_ids.shape \
+       or target_dists.dim() != 3 or (V is not None and target_dists.shape[-1] != V):
+        got = f"shape {tuple(target_dists.shape)} and dtype {target_dists.dtype}" if isinstance(target_dists, Tensor) else type(target_dists).__name__
+        raise ValueError(f"target_dists must be a float tensor (batch, seq, vocab) = {(*input_ids.shape, V)}, got {got}")
+    s = target_dists.sum(-1)
+    if bool((target_dists < 0).any()) or not bool(((s == 0) | ((s - 1).abs() < 1e-4)).all()):
+        raise ValueError("target_dists rows must be distributions (non-negative, summing to 1) or all zeros (no distribution target there)")
+    idx, w, has = _gold_mixture(input_ids.long(), target_dists)
+    return (idx, w), has
+
 # %% ../nbs/02_soft_forward.ipynb #b53ac539
 class _Rollout:
     "The state one `soft_sampling_forward` call shares between its steps or passes."
-    def __init__(self, model, core, emb, ids, mask, alpha, mixing, tau, seed, dist:ProbabilityDistributionArguments, stats:bool=True):
+    def __init__(self, model, core, emb, ids, mask, alpha, mixing, tau, seed, dist:ProbabilityDistributionArguments, stats:bool=True,
+                 gold:tuple|None=None, soft_mask:Tensor|None=None):
         self.model, self.core, self.emb, self.ids, self.mask = model, core, emb, ids, mask  # call `model`, read `core`
         self.alpha, self.mixing, self.tau, self.seed, self.dist = alpha, mixing, tau, seed, dist.to_dict()
         self.sparse = truncates(**self.dist)  # else every soft input is a dense product: no support to measure
@@ -133,9 +171,21 @@ class _Rollout:
         self.pos = position_ids_from_mask(mask)
         self.soft_pos = torch.zeros_like(mask, dtype=torch.bool)  # t takes a soft input: t and t-1 are real tokens
         self.soft_pos[:, 1:] = (mask[:, 1:] == 1) & (mask[:, :-1] == 1)
+        if soft_mask is not None: self.soft_pos &= soft_mask.bool()
+        self.gold = gold  # (indices, weights) of (batch, seq, K) where distribution targets are given, else None: the tokens
         self.tokens = ids.clone()
         self.entropy, self.support = torch.zeros(B, T, device=ids.device), torch.zeros(B, T, device=ids.device)
         self.gold_w = torch.ones(B, T, device=ids.device)
+
+    def gold_embeddings(self, emb, ops=None):
+        "Every position's gold input: E[token], or target @ E where a distribution target is given."
+        if self.gold is None: return emb(self.ids)
+        return (ops.mixture if ops else embed_mixture)(emb, *self.gold)
+
+    def gold_inputs(self, w:Tensor):
+        "Indices and weights of `SoftInputs`' gold part at gold weights `w` (batch, seq)."
+        if self.gold is None: return self.ids.unsqueeze(-1), w.unsqueeze(-1)
+        return self.gold[0], w.unsqueeze(-1) * self.gold[1]
 
     def draws(self, t:int, V:int):
         "Position t's coin and sampling uniform (one per row), and its Gumbel noise if any."
@@ -182,10 +232,11 @@ class _Rollout:
             cache = StaticCache(config=core.config, max_cache_len=T) if compiled else DynamicCache(config=core.config)
             kv = cache_kwargs(core, cache)
             step = partial(compiled_step(ids.device.type), model) if compiled else model
-            out = model(input_ids=ids[:, :j0], attention_mask=mask[:, :j0], position_ids=pos[:, :j0],
+            gold = self.gold_embeddings(emb, ops)  # all positions at once: one gather (and one embedding backward), not one per step
+            first = dict(input_ids=ids[:, :j0]) if self.gold is None else dict(inputs_embeds=gold[:, :j0])
+            out = model(**first, attention_mask=mask[:, :j0], position_ids=pos[:, :j0],
                         use_cache=True, **kv)  # use_cache explicitly: the Trainer turns it off
             logits = [out.logits]
-            gold = emb(ids)  # all positions at once: one gather (and one embedding backward), not one per step
             for t in range(j0, T):
                 coin, u, noise = self.draws(t, out.logits.shape[-1])
                 a, s = self.soft_inputs_for(logits[-1][:, -1], coin, u, noise, t, embed)
@@ -203,7 +254,7 @@ class _Rollout:
         if record:
             w = self.gold_w.clone()
             w[:, T - 1] = 1.0  # the last input is never fed: record it as gold
-            soft_inputs = SoftInputs(ids.unsqueeze(-1), w.unsqueeze(-1), consts)
+            soft_inputs = SoftInputs(*self.gold_inputs(w), consts)
         return (torch.cat(logits, 1) if keep_logits else None), soft_inputs
 
     def parallel(self, n_passes:int):
@@ -211,11 +262,12 @@ class _Rollout:
         model, ids, mask, pos, emb = self.model, self.ids, self.mask, self.pos, self.emb
         B, T = ids.shape
         with torch.set_grad_enabled(n_passes == 0 and torch.is_grad_enabled()):
-            logits = model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=False).logits
+            first = dict(input_ids=ids) if self.gold is None else dict(soft_inputs=SoftInputs(*self.gold_inputs(torch.ones(B, T, device=ids.device))))
+            logits = model(**first, attention_mask=mask, position_ids=pos, use_cache=False).logits
         draws = [self.draws(t, logits.shape[-1]) for t in range(1, T)]
         coin, u = torch.stack([d[0] for d in draws], 1), torch.stack([d[1] for d in draws], 1)
         noise = torch.stack([d[2] for d in draws], 1) if self.tau else None
-        soft_inputs, embed = SoftInputs(ids.unsqueeze(-1), torch.ones(B, T, 1, device=ids.device)), _SoftEmbedder(emb, self.sparse)
+        soft_inputs, embed = SoftInputs(*self.gold_inputs(torch.ones(B, T, device=ids.device))), _SoftEmbedder(emb, self.sparse)
         if n_passes == 0:
             if not self.stats: self.gold_weights(coin, slice(1, T))  # what would be mixed, for `soft_weight`
             else:  # and the tokens and statistics
@@ -228,7 +280,7 @@ class _Rollout:
                 w[:, 1:] = a
                 consts = s.new_zeros(B, T, s.shape[-1])
                 consts[:, 1:] = (1 - a)[..., None].to(s.dtype) * s
-                soft_inputs = SoftInputs(ids.unsqueeze(-1), w.unsqueeze(-1), consts)
+                soft_inputs = SoftInputs(*self.gold_inputs(w), consts)
             with torch.set_grad_enabled(k == n_passes - 1 and torch.is_grad_enabled()):
                 logits = model(soft_inputs=soft_inputs, attention_mask=mask, position_ids=pos, use_cache=False).logits
         return logits, soft_inputs
@@ -254,6 +306,8 @@ def soft_sampling_forward(
     compile_rollout:bool=False, # Mode "detached": the rollout's one-token steps compiled on a static cache (CUDA graphs on a GPU)
     statistics:bool=True, # Compute `entropy`, `support_size` and the sampled `tokens` (passes over the vocabulary, for logs only); False: None
     defer_weight_grads:bool=True, # Mode "backprop": one weight-gradient product per weight for the whole rollout (False: plain autograd)
+    target_dists:Float[Tensor, "batch seq vocab"]|None=None, # Distribution targets: where a row holds one, the gold input there is target @ E and the loss is the cross-entropy against it; all-zero rows keep the token
+    soft_mask:Int[Tensor, "batch seq"]|None=None, # 1 where a position may take a soft input (default: all); 0 keeps the gold input (e.g. a prompt)
     **kwargs, # The distribution settings of `mk_proba_dist`
 )->SoftForwardOutput:
     "Roll `model` forward on its own soft predictions mixed with the gold tokens, and score the gold next tokens."
@@ -263,6 +317,7 @@ def soft_sampling_forward(
     if compile_rollout and (mode == "backprop" or fsdp_modules(core)):
         raise ValueError("compile_rollout applies to mode 'detached' on a model that is not sharded (FSDP2): "
                          f"got mode={mode!r}{' on an FSDP2 model' if fsdp_modules(core) else ''}")
+    gold, has_dist = _check_targets(core, input_ids, target_dists, soft_mask)
     dist = ProbabilityDistributionArguments(**kwargs)
     emb = input_embedding_module(core)
     ids = input_ids.long()
@@ -270,7 +325,8 @@ def soft_sampling_forward(
     if labels is None: labels = ids.masked_fill(mask == 0, -100)
     targets = labels[:, 1:].masked_fill(mask[:, :-1] == 0, -100)  # t is predicted only from a real token t-1
     if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
-    state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, dist, stats=statistics)
+    state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, dist, stats=statistics,
+                     gold=gold, soft_mask=soft_mask)
     grad = torch.is_grad_enabled()
     runner, low_precision = _rollout_runner(core, rollout_dtype)  # before `soft_inputs_forward` patches the model it copies
     with soft_inputs_forward(core):
@@ -287,7 +343,10 @@ def soft_sampling_forward(
                 else: logits, soft_inputs = state.rollout(grad=grad, record=False)
                 logits = keep(logits)
     logits = logits[:, :ids.shape[1] - 1]  # predictions of positions 1..T-1
-    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), targets.reshape(-1), ignore_index=-100, reduction="sum")
+    at = None if has_dist is None else has_dist[:, 1:] & (targets != -100)  # positions scored against a distribution
+    hard = targets if at is None else targets.masked_fill(at, -100)
+    loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), hard.reshape(-1), ignore_index=-100, reduction="sum")
+    if at is not None: loss = loss + distribution_cross_entropy(logits[at], target_dists[:, 1:][at]).sum()
     n = (targets != -100).sum()
     if reduction == "mean": loss = loss / n.clamp(min=1)
     soft = state.soft_pos.float()

@@ -17,7 +17,7 @@ from .evaluation import soft_loss_sums
 from .compat import refuse_sharded_parameters
 
 # %% auto #0
-__all__ = ['SoftDecodingTrainingArguments', 'SoftDecodingTrainer', 'freeze_except']
+__all__ = ['TARGET_COLUMNS', 'SoftDecodingTrainingArguments', 'DistributionCollator', 'SoftDecodingTrainer', 'freeze_except']
 
 # %% ../nbs/06_trainer.ipynb #e6f31dbe
 _SCHEDULE_FIELDS = {f.name: "guidance_" + f.name for f in fields(GuidanceAlphaScheduler)}
@@ -116,6 +116,33 @@ def _nonfinite_message(trainer:Trainer, loss, context:str) -> str:
 # %% ../nbs/06_trainer.ipynb #f5440576
 def _alpha_key(a:float) -> str: return f"loss_alpha_{a:g}"  # the metric name of the loss at guidance weight `a`
 
+# %% ../nbs/06_trainer.ipynb #b7d1c002
+TARGET_COLUMNS = ("soft_mask", "target_ids", "target_probs")  # the columns `DistributionCollator` reads besides input_ids and labels
+
+@dataclass
+class DistributionCollator:
+    "Pad rows of `input_ids`, `labels`, `soft_mask` and sparse distribution targets into tensors, with a dense `target_dists`."
+    vocab_size:int  # The model's vocabulary size (the last dimension of `target_dists`)
+    pad_token_id:int=0  # Fills the padding of `input_ids` (right padding; `attention_mask` marks it)
+
+    def __call__(self, features:list[dict]) -> dict:
+        B, T = len(features), max(len(f["input_ids"]) for f in features)
+        ids = torch.full((B, T), self.pad_token_id, dtype=torch.long)
+        mask, soft = torch.zeros(B, T, dtype=torch.long), torch.zeros(B, T, dtype=torch.long)
+        labels, dists = torch.full((B, T), -100, dtype=torch.long), torch.zeros(B, T, self.vocab_size)
+        for b, f in enumerate(features):
+            n = len(f["input_ids"])
+            ids[b, :n], mask[b, :n] = torch.as_tensor(f["input_ids"]), 1
+            labels[b, :n] = torch.as_tensor(f.get("labels", f["input_ids"]))
+            soft[b, :n] = torch.as_tensor(f["soft_mask"]) if f.get("soft_mask") is not None else 1
+            for t, (i, p) in enumerate(zip(f.get("target_ids") or [], f.get("target_probs") or [])):
+                if len(i): dists[b, t].index_add_(0, torch.as_tensor(i, dtype=torch.long), torch.as_tensor(p, dtype=torch.float))
+        return dict(input_ids=ids, attention_mask=mask, labels=labels, soft_mask=soft, target_dists=dists)
+
+def _target_kwargs(inputs:dict) -> dict:
+    "The distribution-target arguments of `soft_sampling_forward` a batch carries."
+    return {k: inputs[k] for k in ("target_dists", "soft_mask") if inputs.get(k) is not None}
+
 # %% ../nbs/06_trainer.ipynb #8f913407
 class SoftDecodingTrainer(Trainer):
     "A `transformers.Trainer` trained with scheduled soft sampling (`soft_sampling_forward` at the scheduled alpha)."
@@ -161,7 +188,8 @@ class SoftDecodingTrainer(Trainer):
         if not model.training: return self._eval_loss(model, inputs, return_outputs)
         alpha = self.guidance_alpha()
         out = soft_sampling_forward(model, inputs["input_ids"], alpha, inputs.get("attention_mask"), inputs.get("labels"),
-                                    reduction="sum", seed=self._seed(), statistics=self._logs_this_step(), **self.args.soft_forward_kwargs(alpha))
+                                    reduction="sum", seed=self._seed(), statistics=self._logs_this_step(), **_target_kwargs(inputs),
+                                    **self.args.soft_forward_kwargs(alpha))
         if num_items_in_batch is not None:
             loss = out.loss / num_items_in_batch
             if self.args.average_tokens_across_devices and self.args.world_size > 1:
@@ -173,6 +201,10 @@ class SoftDecodingTrainer(Trainer):
         for k, v in (("soft_entropy", out.entropy), ("soft_support_size", out.support_size), ("soft_weight", out.soft_weight)):
             if v is not None: stats[k].append(v.item())
         return (loss, {"loss": loss}) if return_outputs else loss
+
+    def _set_signature_columns_if_needed(self):
+        super()._set_signature_columns_if_needed()  # keep the distribution-target columns a `DistributionCollator` reads
+        self._signature_columns = list(dict.fromkeys(self._signature_columns + list(TARGET_COLUMNS)))
 
     def _issue_warnings_after_load(self, load_result):
         super()._issue_warnings_after_load(_without_tied_keys(self.model, load_result))
@@ -189,7 +221,7 @@ class SoftDecodingTrainer(Trainer):
         alphas = self.args.eval_guidance_alphas
         batch = soft_loss_sums(model, inputs["input_ids"], alphas, inputs.get("attention_mask"), inputs.get("labels"), mixing=self.args.soft_mixing,
                                gumbel_temperature=self.args.soft_gumbel_temperature, seed=self.args.seed, rollout_dtype=self.args.soft_rollout_dtype,
-                               compile_rollout=self.args.soft_compile_rollout,
+                               compile_rollout=self.args.soft_compile_rollout, **_target_kwargs(inputs),
                                **self.args.distribution().to_dict())
         if self._eval_sums is not None:
             for a, row in zip(alphas, batch): self._eval_sums[a] += row
