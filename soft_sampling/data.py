@@ -256,8 +256,8 @@ def check_prompt_rows(
 ):
     "Raise a `ValueError` naming `source` and the row of the first empty or non-text prompt, or of an answer that is no integer."
     rows = list(rows) if rows is not None else range(1, len(prompts) + 1)
-    for j, p in enumerate(prompts):
-        i = rows[j]
+    for j in sorted(range(len(prompts)), key=lambda j: rows[j]):  # the first bad row in the file's order
+        i, p = rows[j], prompts[j]
         if not _prompt_ok(p, messages):
             raise ValueError(f"{source}, row {i}: 'prompt' must be non-empty text{' or a list of messages' if messages else ''}, got {str(p)[:40]!r}; fix or remove the row")
         if answers is not None and (isinstance(answers[j], bool) or not _ANSWER.fullmatch(str(answers[j]).strip())):

@@ -14,8 +14,8 @@ _NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # the errors of a full di
 # %% auto #0
 __all__ = ['LOCK_FILE', 'WEIGHT_FILES', 'check_writable', 'lock_holder', 'lock_message', 'run_lock', 'checkpoint_problem',
            'checkpoint_is_complete', 'checkpoints', 'last_complete_checkpoint', 'RunStopped', 'Terminated',
-           'sigterm_raises', 'exact_jit_checkpoint', 'atomic_write_text', 'describe_failure', 'check_training_args',
-           'cleanup_on_failure']
+           'sigterm_raises', 'exact_jit_checkpoint', 'atomic_write_text', 'describe_failure', 'check_learning_rate',
+           'check_training_args', 'cleanup_on_failure', 'script_main']
 
 # %% ../nbs/10_reliability.ipynb #5005745a
 def check_writable(
@@ -224,14 +224,18 @@ def describe_failure(
     return None
 
 # %% ../nbs/10_reliability.ipynb #c1b94659
+def check_learning_rate(lr, name:str="learning_rate"):
+    "Raise a `ValueError` unless `lr` is a finite number >= 0 (`name`: the option, for the message)."
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {lr}")
+
 def check_training_args(args) -> None:
     "Raise a `ValueError` naming the first setting of `args` (a `TrainingArguments`) that would train no step, forever, or with a non-finite rate."
     ms = args.max_steps
     if not (ms == -1 or ms >= 1): raise ValueError(f"max_steps must be an int >= 1, or -1 to train for num_train_epochs, got {ms}")
     if ms == -1 and not (math.isfinite(args.num_train_epochs) and args.num_train_epochs > 0):
         raise ValueError(f"num_train_epochs must be a finite number > 0 when max_steps is -1, got {args.num_train_epochs}")
-    if not (math.isfinite(args.learning_rate) and args.learning_rate >= 0):
-        raise ValueError(f"learning_rate must be a finite number >= 0, got {args.learning_rate}")
+    check_learning_rate(args.learning_rate)
     for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps", "max_completion_length", "num_iterations"):
         v = getattr(args, name, None)
         if v is not None and v < 1: raise ValueError(f"{name} must be an int >= 1, got {v}")
@@ -253,3 +257,16 @@ def cleanup_on_failure(path:str|Path):
             try: d.rmdir()  # only an empty folder
             except OSError: pass
         raise
+
+# %% ../nbs/10_reliability.ipynb #3d22931a
+def script_main(
+    main, # The script's `main(argv)`
+    argv:list[str], # Its arguments
+    prog:str, # Its name, for the messages
+)->int: # The exit code: 0, 1 (bad input), 130 (Ctrl-C)
+    "Run a benchmark script's `main`, turning bad input and Ctrl-C into one line on stderr."
+    try: main(argv); return 0
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted (Ctrl-C); the finished runs are kept: rerun the same command to do the rest", file=sys.stderr); return 130
+    except (ValueError, FileNotFoundError) as e:
+        print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr); return 1
