@@ -17,7 +17,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from transformers.utils import logging as hf_logging
 from trl.scripts.utils import TrlParser
 from .models import EMBEDDED_MODEL, load_model_and_tokenizer, check_length
-from .data import (EMBEDDED_DATASET, ARITHMETIC_DATASET, load_text_dataset, text_blocks, grpo_prompts,
+from .data import (EMBEDDED_DATASET, ARITHMETIC_DATASET, MAX_QUESTIONS, load_text_dataset, text_blocks, grpo_prompts,
                                 exact_match_reward, length_reward)
 from .distributions import ProbabilityDistributionArguments, SoftDistributionArguments, _is_int, _check_count, _check_alphas
 from .soft_forward import MIXINGS
@@ -103,6 +103,8 @@ class GRPODataArguments:
 
     def __post_init__(self):
         _check_count("num_prompts", self.num_prompts, none_ok=False)
+        if self.dataset_name == ARITHMETIC_DATASET and self.num_prompts > MAX_QUESTIONS:
+            raise ValueError(f"num_prompts must be at most {MAX_QUESTIONS} arithmetic questions, got {self.num_prompts}")
         if not (_is_int(self.num_eval_prompts) and self.num_eval_prompts >= 0):
             raise ValueError(f"num_eval_prompts must be an int >= 0 (0: no held-out evaluation), got {self.num_eval_prompts!r}")
         if self.reward not in REWARDS: raise ValueError(f"reward must be one of {list(REWARDS)}, got {self.reward!r}")
@@ -180,6 +182,8 @@ class GenerationArguments:
 
     def __post_init__(self):
         for name in ("prefix_len", "gen_len", "num_task_prompts", "max_new_tokens"): _check_count(name, getattr(self, name), none_ok=False)
+        if self.task == "arithmetic" and self.num_task_prompts > MAX_QUESTIONS:
+            raise ValueError(f"num_task_prompts must be at most {MAX_QUESTIONS} arithmetic questions, got {self.num_task_prompts}")
         if not (_is_int(self.num_samples) and self.num_samples >= 0): raise ValueError(f"num_samples must be an int >= 0, got {self.num_samples!r}")
         if not (isinstance(self.pass_k, (list, tuple)) and self.pass_k and all(_is_int(k) and k >= 1 for k in self.pass_k)):
             raise ValueError(f"pass_k must be a non-empty list of ints >= 1, got {self.pass_k!r}")

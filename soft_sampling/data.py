@@ -292,9 +292,8 @@ def grpo_prompts(
                          "add the column or pass --reward length")
     train = data.select(range(min(n, len(data))))
     held_out = range(len(train), min(len(train) + k, len(data)))
-    used = data.select(range(held_out.stop))
-    order = data._indices.column(0).to_pylist()[:held_out.stop] if data._indices is not None else range(held_out.stop)  # rows in the file
-    check_prompt_rows(used["prompt"], used["answer"] if need_answer else None, f"dataset {dataset_name!r}", messages=False, rows=[r + 1 for r in order])
+    order = data._indices.column(0).to_pylist() if data._indices is not None else range(len(data))  # the rows' places in the file
+    check_prompt_rows(data["prompt"], data["answer"] if need_answer else None, f"dataset {dataset_name!r}", messages=False, rows=[r + 1 for r in order])
     return train, (data.select(held_out) if len(held_out) else None)
 
 # %% ../nbs/04_data.ipynb #1a07f72f

