@@ -48,6 +48,11 @@ def _check_text_column(dataset:Dataset, text_column:str):
         raise ValueError(f"text_column {text_column!r} is not a column of the dataset, whose columns are {dataset.column_names}: "
                          "pick the column that holds the text with `text_column` (`--text_column` on the command line)")
     dtype = getattr(dataset.features[text_column], "dtype", None)
+    if type(dataset.features[text_column]).__name__ == "Json":  # text in most rows, something else in some: name the first such row
+        bad = next(((i, v) for i, v in enumerate(dataset[text_column]) if v is not None and not isinstance(v, str)), None)
+        row = lambda i: (dataset._indices.column(0)[i].as_py() if dataset._indices is not None else i) + 1  # its row in the file, before any split
+        if bad is not None: raise ValueError(f"text_column {text_column!r} holds text, but row {row(bad[0])} holds {bad[1]!r}: "
+                                             "make every value a string (or null), or pick another column with `--text_column`")
     if dtype not in ("string", "large_string"):
         raise ValueError(f"text_column {text_column!r} holds {dataset.features[text_column]}, not text: pick a column of "
                          f"strings among {dataset.column_names} with `text_column` (`--text_column` on the command line)")
