@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse, copy, hashlib, json, math, os, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch
+from soft_sampling.reliability import atomic_write_text, check_learning_rate, check_writable, script_main  # the CLI's checks
 
 METHODS = {  # name -> SoftDecodingTrainingArguments fields; every soft method decays alpha linearly from 1
     "teacher_forcing": dict(guidance_min_alpha=1.0),
@@ -125,6 +126,7 @@ def make_student(oracle, n_layers:int, train_embeddings:bool=False):
     "The oracle cut to its first `n_layers` layers (same weights); embeddings (tied to the output layer) frozen unless asked."
     from soft_sampling.trainer import freeze_except
     s = copy.deepcopy(oracle)
+    if n_layers > len(s.model.layers): raise ValueError(f"--layers must be at most {len(s.model.layers)}, the oracle's layers, got {n_layers}")
     s.model.layers = s.model.layers[:n_layers]
     s.config.num_hidden_layers = n_layers
     if getattr(s.config, "layer_types", None): s.config.layer_types = s.config.layer_types[:n_layers]
@@ -292,7 +294,7 @@ def summarize(out:Path, cfg:dict, methods:list[str], seeds:list[int]) -> dict:
             ls = list(rs[0]["exacc_err"][dec])
             entry["exacc_err"][dec] = {l: [round(v, 6) for v in seed_ci([r["exacc_err"][dec][l][0] for r in rs])] for l in ls}
         summary["methods"][m] = entry
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
     if summary["methods"]: plots(out, summary)
     return summary
 
@@ -361,6 +363,10 @@ def parse_args(argv=None):
     if a.layers is not None and a.layers < 1: p.error(f"--layers must be >= 1, got {a.layers}")
     if a.threads < 1: p.error(f"--threads must be >= 1, got {a.threads}")
     if a.seeds is not None and any(s < 0 for s in a.seeds): p.error(f"--seeds must be ints >= 0, got {a.seeds}")
+    try:
+        if a.lr is not None: check_learning_rate(a.lr, "--lr")
+        if a.out is not None: check_writable(a.out, "--out")
+    except ValueError as e: p.error(str(e))
     return a
 
 def config(a) -> dict:
@@ -379,6 +385,9 @@ def main(argv=None) -> dict:
     seeds = a.seeds if a.seeds is not None else ([0] if a.quick else [0, 1, 2])
     out = a.out or Path(__file__).resolve().parent / "results" / ("exposure-quick" if a.quick else "exposure-sweep" if a.sweep else "exposure")
     cfg = config(a)
+    if a.summarize_only and not any(done(run_path(out, m, s), cfg) for m in a.methods for s in seeds):
+        raise ValueError(f"--summarize_only: {out / 'runs'} holds no finished run of these settings: run without --summarize_only first")
+    check_writable(out, "--out")
     (out / "runs").mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(a.threads)
     log = lambda *x: print(time.strftime("%H:%M:%S"), *x, flush=True)
@@ -399,7 +408,7 @@ def main(argv=None) -> dict:
                     t0 = time.time()
                     rec = train_and_measure(m, s, oracle, data, cfg, log, gold_cache)
                     rec["run_seconds"] = time.time() - t0
-                    tmp = path.with_suffix(".tmp"); tmp.write_text(json.dumps(rec)); os.replace(tmp, path)
+                    atomic_write_text(path, json.dumps(rec))  # whole or not at all: a rerun trusts what it finds
                     log(f"{m} seed {s}: held-out NLL {rec['heldout_nll']:.4f}, greedy NLL-oracle {rec['measures']['greedy/nll-oracle'][0]:.4f}, "
                         f"{rec['step_seconds']:.2f} s/step, {rec['run_seconds']:.0f} s")
                 finally: path.with_suffix(".lock").unlink(missing_ok=True)
@@ -407,4 +416,4 @@ def main(argv=None) -> dict:
     print(table(summary))
     return summary
 
-if __name__ == "__main__": main(sys.argv[1:])
+if __name__ == "__main__": sys.exit(script_main(main, sys.argv[1:], "bench_exposure.py"))

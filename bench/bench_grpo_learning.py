@@ -19,6 +19,7 @@ import numpy as np, torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_exposure import seed_ci, claim, done, run_path  # the same resumable-run and interval helpers
+from soft_sampling.reliability import atomic_write_text, check_learning_rate, check_writable, script_main  # the CLI's checks
 
 METHODS = {  # name -> trainer: None for the untrained model, "stock" for trl's GRPOTrainer, else SoftGRPOConfig fields
     "base": None,
@@ -140,7 +141,7 @@ def summarize(out:Path, cfg:dict, methods:list[str], seeds:list[int]) -> dict:
             common = [s for s in have if (BASELINE, s) in runs]
             if common: e["step_time_ratio"] = [round(v, 6) for v in seed_ci([runs[m, s]["step_seconds"] / runs[BASELINE, s]["step_seconds"] for s in common])]
         summary["methods"][m] = e
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
     if summary["methods"]: plots(out, summary)
     return summary
 
@@ -196,9 +197,12 @@ def parse_args(argv=None):
     unknown = [m for m in a.methods if m not in METHODS]
     if unknown: p.error(f"--methods: unknown {unknown}; allowed: {list(METHODS)}")
     if a.steps is not None and a.steps < 1: p.error(f"--steps must be >= 1, got {a.steps}")
-    if a.lr is not None and not a.lr > 0: p.error(f"--lr must be > 0, got {a.lr}")
     if a.threads < 1: p.error(f"--threads must be >= 1, got {a.threads}")
     if a.seeds is not None and any(s < 0 for s in a.seeds): p.error(f"--seeds must be ints >= 0, got {a.seeds}")
+    try:
+        if a.lr is not None: check_learning_rate(a.lr, "--lr")
+        if a.out is not None: check_writable(a.out, "--out")
+    except ValueError as e: p.error(str(e))
     return a
 
 def config(a) -> dict:
@@ -215,6 +219,9 @@ def main(argv=None) -> dict:
     seeds = a.seeds if a.seeds is not None else ([0] if a.quick else [0, 1])
     out = a.out or Path(__file__).resolve().parent / "results" / ("grpo-quick" if a.quick else "grpo")
     cfg = config(a)
+    if a.summarize_only and not any(done(run_path(out, m, s), cfg) for m in a.methods for s in seeds):
+        raise ValueError(f"--summarize_only: {out / 'runs'} holds no finished run of these settings: run without --summarize_only first")
+    check_writable(out, "--out")
     (out / "runs").mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(a.threads)
     log = lambda *x: print(time.strftime("%H:%M:%S"), *x, flush=True)
@@ -235,7 +242,7 @@ def main(argv=None) -> dict:
                         t0 = time.time()
                         rec = run(m, s, model, tok, model_dir, data, cfg)
                         rec["run_seconds"] = time.time() - t0
-                        tmp = path.with_suffix(".tmp"); tmp.write_text(json.dumps(rec)); os.replace(tmp, path)
+                        atomic_write_text(path, json.dumps(rec))  # whole or not at all: a rerun trusts what it finds
                         rw = rec["rewards"]
                         k = cfg["pass_k"][-1]
                         log(f"{m} seed {s}: held-out accuracy {rec['measures']['accuracy'][0]:.3f}, pass@{k} {rec['measures'][f'pass@{k}'][0]:.3f}"
@@ -246,4 +253,4 @@ def main(argv=None) -> dict:
     print(table(summary))
     return summary
 
-if __name__ == "__main__": main(sys.argv[1:])
+if __name__ == "__main__": sys.exit(script_main(main, sys.argv[1:], "bench_grpo_learning.py"))

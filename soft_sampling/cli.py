@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_cli.ipynb #2236073b
 from __future__ import annotations
-import argparse, contextlib, json, os, shutil, sys, time, warnings
+import argparse, contextlib, json, os, re, shutil, sys, time, warnings
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable
@@ -16,18 +16,19 @@ from transformers import DataCollatorForLanguageModeling, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from transformers.utils import logging as hf_logging
 from trl.scripts.utils import TrlParser
-from .models import EMBEDDED_MODEL, load_model_and_tokenizer
-from .data import (EMBEDDED_DATASET, ARITHMETIC_DATASET, load_text_dataset, text_blocks, grpo_prompts,
+from .models import EMBEDDED_MODEL, load_model_and_tokenizer, check_length
+from .data import (EMBEDDED_DATASET, ARITHMETIC_DATASET, MAX_QUESTIONS, load_text_dataset, text_blocks, grpo_prompts,
                                 exact_match_reward, length_reward)
 from .distributions import ProbabilityDistributionArguments, SoftDistributionArguments, _is_int, _check_count, _check_alphas
 from .soft_forward import MIXINGS
 from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments
-from .evaluation import (CURVE_ALPHAS, loss_vs_alpha, curve_table, check_same_vocab, task_dataset, generation_report, task_report,
+from .evaluation import (CURVE_ALPHAS, render_prompt, loss_vs_alpha, curve_table, check_same_vocab, task_dataset, generation_report, task_report,
                                       report_table, paired_differences, save_figure, plot_loss_vs_alpha, plot_history, plot_guidance, plot_reward, plot_exacc_err,
                                       plot_pass_at_k)
 from .thinking import THINKING_INPUTS, thinking_task_report, resolve_noise, _check_loop_args
-from .reliability import (RunStopped, check_training_args, check_writable, checkpoint_is_complete, cleanup_on_failure,
-                                       describe_failure, last_complete_checkpoint, lock_holder, lock_message, run_lock)
+from .reliability import (RunStopped, Terminated, atomic_write_text, check_training_args, check_writable, checkpoint_problem,
+                                       cleanup_on_failure, describe_failure, exact_jit_checkpoint, last_complete_checkpoint, lock_holder,
+                                       lock_message, run_lock, sigterm_raises)
 
 # %% auto #0
 __all__ = ['REWARDS', 'RUN_FILES', 'SFT_DEFAULTS', 'GRPO_DEFAULTS', 'EVAL_DEFAULTS', 'COMMANDS', 'ModelArguments',
@@ -103,6 +104,8 @@ class GRPODataArguments:
 
     def __post_init__(self):
         _check_count("num_prompts", self.num_prompts, none_ok=False)
+        if self.dataset_name == ARITHMETIC_DATASET and self.num_prompts > MAX_QUESTIONS:
+            raise ValueError(f"num_prompts must be at most {MAX_QUESTIONS} arithmetic questions, got {self.num_prompts}")
         if not (_is_int(self.num_eval_prompts) and self.num_eval_prompts >= 0):
             raise ValueError(f"num_eval_prompts must be an int >= 0 (0: no held-out evaluation), got {self.num_eval_prompts!r}")
         if self.reward not in REWARDS: raise ValueError(f"reward must be one of {list(REWARDS)}, got {self.reward!r}")
@@ -129,19 +132,28 @@ class MeasureArguments:
     "What `sft` and `grpo` measure on generated text before and after training."
     _argument_group_name = "generation measures before and after training"
     skip_generation_measures: bool = field(default=False, metadata={"help": "Skip them: sft's continuations of the eval blocks (repetition, distinct-n, divergence from the gold text) and grpo's accuracy and pass@k on the held-out prompts."})
-    measure_prefix_len: int = field(default=32, metadata={"help": "sft: tokens of each eval block given as the prompt of a continuation."})
-    measure_gen_len: int = field(default=32, metadata={"help": "sft: tokens each continuation runs for (measure_prefix_len + measure_gen_len <= block_size)."})
+    measure_prefix_len: int | None = field(default=None, metadata={"help": "sft: tokens of each eval block given as the prompt of a continuation (None: 32, or half of a shorter block_size)."})
+    measure_gen_len: int | None = field(default=None, metadata={"help": "sft: tokens each continuation runs for (None: 32, or what is left of a shorter block_size; measure_prefix_len + measure_gen_len <= block_size)."})
     measure_num_samples: int = field(default=4, metadata={"help": "grpo: sampled completions per held-out prompt, for pass@k (0: greedy accuracy only)."})
     measure_pass_k: list[int] = field(default_factory=lambda: [1, 4], metadata={"help": "grpo: the k of pass@k, each at most measure_num_samples."})
 
     def __post_init__(self):
-        _check_count("measure_prefix_len", self.measure_prefix_len, none_ok=False); _check_count("measure_gen_len", self.measure_gen_len, none_ok=False)
+        _check_count("measure_prefix_len", self.measure_prefix_len, none_ok=True); _check_count("measure_gen_len", self.measure_gen_len, none_ok=True)
         if not (_is_int(self.measure_num_samples) and self.measure_num_samples >= 0):
             raise ValueError(f"measure_num_samples must be an int >= 0, got {self.measure_num_samples!r}")
         if not (isinstance(self.measure_pass_k, (list, tuple)) and self.measure_pass_k and all(_is_int(k) and k >= 1 for k in self.measure_pass_k)):
             raise ValueError(f"measure_pass_k must be a non-empty list of ints >= 1, got {self.measure_pass_k!r}")
         if self.measure_num_samples and max(self.measure_pass_k) > self.measure_num_samples:
             raise ValueError(f"measure_pass_k={list(self.measure_pass_k)} holds k larger than measure_num_samples={self.measure_num_samples}")
+
+    def lengths(self, block_size:int) -> tuple[int, int]:
+        "`sft`'s prefix and continuation lengths in blocks of `block_size` tokens: those given, else 32 each, shortened to fit."
+        p = self.measure_prefix_len if self.measure_prefix_len is not None else min(32, max(1, block_size // 2))
+        g = self.measure_gen_len if self.measure_gen_len is not None else min(32, block_size - p)
+        if g < 1 or p + g > block_size:
+            raise ValueError(f"measure_prefix_len + measure_gen_len = {p} + {g} exceeds block_size={block_size}: "
+                             "lower --measure_prefix_len or --measure_gen_len, or pass --skip_generation_measures")
+        return p, g
 
 # %% ../nbs/08_cli.ipynb #6627440c
 @dataclass
@@ -186,11 +198,15 @@ class GenerationArguments:
 
     def __post_init__(self):
         for name in ("prefix_len", "gen_len", "num_task_prompts", "max_new_tokens"): _check_count(name, getattr(self, name), none_ok=False)
+        if self.task == "arithmetic" and self.num_task_prompts > MAX_QUESTIONS:
+            raise ValueError(f"num_task_prompts must be at most {MAX_QUESTIONS} arithmetic questions, got {self.num_task_prompts}")
         if not (_is_int(self.num_samples) and self.num_samples >= 0): raise ValueError(f"num_samples must be an int >= 0, got {self.num_samples!r}")
         if not (isinstance(self.pass_k, (list, tuple)) and self.pass_k and all(_is_int(k) and k >= 1 for k in self.pass_k)):
             raise ValueError(f"pass_k must be a non-empty list of ints >= 1, got {self.pass_k!r}")
         if self.task is not None and self.num_samples and max(self.pass_k) > self.num_samples:
             raise ValueError(f"pass_k={list(self.pass_k)} holds k larger than num_samples={self.num_samples}: raise --num_samples or lower --pass_k")
+        if not (isinstance(self.sample_temperature, (int, float)) and self.sample_temperature > 0):
+            raise ValueError(f"sample_temperature must be a number > 0 (the greedy completions are always measured too), got {self.sample_temperature!r}")
         if self.oracle_model_name_or_path and not self.generation: raise ValueError("oracle_model_name_or_path scores continuations: pass --generation too")
         self.sampling()
         if self.decoding not in ("hard", "soft_thinking"): raise ValueError(f"decoding must be 'hard' or 'soft_thinking', got {self.decoding!r}")
@@ -228,6 +244,7 @@ def check_output_dir(
     resume_from_checkpoint:str|None=None, # A checkpoint folder, or "last": the newest checkpoint in `output_dir`
 )->str|None: # The checkpoint to resume from, or None
     "Refuse an `output_dir` that holds another run unless told to overwrite or resume it, that a live run holds, or that cannot be written."
+    if not str(output_dir): raise ValueError("output_dir must name a folder, got ''")
     d = Path(output_dir)
     if d.exists() and not d.is_dir(): raise ValueError(f"output_dir {str(d)!r} is a file, not a folder")
     if overwrite_output_dir and resume_from_checkpoint: raise ValueError("pass overwrite_output_dir or resume_from_checkpoint, not both")
@@ -239,12 +256,12 @@ def check_output_dir(
         names = ", ".join(p.name for p in skipped)
         if last is None: raise ValueError(f"resume_from_checkpoint={resume_from_checkpoint!r}: output_dir {str(d)!r} holds no "
                                           + (f"complete checkpoint-* folder to resume from (incomplete: {names})" if skipped else "checkpoint-* folder to resume from"))
-        if skipped: print(f"Resuming from {last.name}, the newest complete checkpoint; skipped {names}: incomplete (its save was interrupted)", file=sys.stderr)
+        if skipped: print(f"Resuming from {last.name}, the newest complete checkpoint; skipped " + "; ".join(f"{p.name}: {checkpoint_problem(p)}" for p in skipped), file=sys.stderr)
         checkpoint = str(last)
     elif resume_from_checkpoint:
-        if not checkpoint_is_complete(resume_from_checkpoint):
-            raise ValueError(f"resume_from_checkpoint {str(resume_from_checkpoint)!r} is not a checkpoint folder, or an incomplete one "
-                             "(it lacks weights or a readable trainer_state.json)")
+        if problem := checkpoint_problem(resume_from_checkpoint):
+            raise ValueError(f"resume_from_checkpoint {str(resume_from_checkpoint)!r} cannot be resumed from: {problem}"
+                             + ("" if problem == "not a folder" else "; pass an earlier checkpoint, or --resume_from_checkpoint last"))
         checkpoint = str(resume_from_checkpoint)
     found = previous_run(d)
     if found and not overwrite_output_dir and checkpoint is None:
@@ -291,30 +308,49 @@ def _check_checkpoint_fits(checkpoint:str|None, model:nn.Module):
                               "resume with the model that run started from")
 
 # %% ../nbs/08_cli.ipynb #f9d7af82
+def _last_checkpoint_words(output_dir) -> str:
+    "Where a stopped run can continue from, in words."
+    last, _ = last_complete_checkpoint(output_dir)
+    return (f"the last complete checkpoint is {last} (step {last.name.split('-')[-1]}): continue with --resume_from_checkpoint last"
+            if last else "no checkpoint was saved")
+
 def _train(trainer, checkpoint:str|None):
-    "`trainer.train`, with Ctrl-C turned into a `RunStopped` (exit code 130) naming the last complete checkpoint."
+    "`trainer.train`, with Ctrl-C (130) and SIGTERM (143) turned into a `RunStopped` naming the last complete checkpoint."
     try: return trainer.train(resume_from_checkpoint=checkpoint)
     except KeyboardInterrupt:
-        last, _ = last_complete_checkpoint(trainer.args.output_dir)
-        where = (f"the last complete checkpoint is {last} (step {last.name.split('-')[-1]}): continue with --resume_from_checkpoint last"
-                 if last else "no checkpoint was saved")
-        raise RunStopped(f"interrupted (Ctrl-C) at step {trainer.state.global_step}; {where}", 130) from None
+        raise RunStopped(f"interrupted (Ctrl-C) at step {trainer.state.global_step}; {_last_checkpoint_words(trainer.args.output_dir)}", 130) from None
+    except Terminated:
+        raise RunStopped(f"terminated (SIGTERM) at step {trainer.state.global_step}; {_last_checkpoint_words(trainer.args.output_dir)} "
+                         "(with --enable_jit_checkpoint a SIGTERM saves a checkpoint first)", 143) from None
 
 # %% ../nbs/08_cli.ipynb #6810c2fa
 def _write_json(path:Path, obj):
-    "Write `obj` to `path` as indented JSON."
-    path.write_text(json.dumps(obj, indent=2) + "\n")
+    "Write `obj` to `path` as indented JSON, whole or not at all (`atomic_write_text`)."
+    atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
 
 # %% ../nbs/08_cli.ipynb #4337b071
 def _stopped_early(trainer, out:Path, metrics:dict):
     "After `train`: when the run stopped before max_steps (SIGTERM with --enable_jit_checkpoint), write metrics.json saying so and raise `RunStopped` (143)."
     step, total = trainer.state.global_step, trainer.state.max_steps
     if step >= total: return
+    if not getattr(trainer, "stopped_by_sigterm", True):  # `exact_jit_checkpoint` records a preemption; anything else is no SIGTERM
+        raise RunStopped(f"error: training ended at step {step} of {total} without a signal (transformers says why above, e.g. no batch "
+                         "to train on): check the data and the step settings; no final model was written", 1)
     last, _ = last_complete_checkpoint(out)  # the just-in-time checkpoint: it may hold the step before the one in memory
     saved = json.loads((last / "trainer_state.json").read_text())["global_step"] if last else 0
     _write_json(out / "metrics.json", metrics | dict(stopped_early=True, step=saved, max_steps=total, checkpoint=str(last) if last else None))
     where = f"{last.name} holds it: continue with --resume_from_checkpoint last" if last else "no checkpoint holds it"
     raise RunStopped(f"stopped early at step {saved} of {total} (SIGTERM); {where}. No final model was written; metrics.json says stopped_early", 143)
+
+# %% ../nbs/08_cli.ipynb #e8a53c49
+@contextlib.contextmanager
+def _after_training(out:Path):
+    "Turn a SIGTERM (`Terminated`) after the last training step into a `RunStopped` (143) saying what is saved."
+    try: yield
+    except Terminated:
+        where = (f"the final model is in {out}: measure it with `soft-sampling eval --model_name_or_path {out}`" if (out / "model.safetensors").is_file()
+                 else f"the final model was not written; {_last_checkpoint_words(out)}")
+        raise RunStopped(f"terminated (SIGTERM) after the last training step, before metrics.json was written; {where}", 143) from None
 
 # %% ../nbs/08_cli.ipynb #96a62afd
 def _before_after_table(before:dict|None, after:dict|None) -> str:
@@ -350,9 +386,10 @@ def run_sft(
     check_training_args(training_args)
     checkpoint = check_output_dir(out, run_args.overwrite_output_dir, training_args.resume_from_checkpoint)
     ma = measure_args or MeasureArguments()
-    if not ma.skip_generation_measures and ma.measure_prefix_len + ma.measure_gen_len > data_args.block_size:
-        raise ValueError(f"measure_prefix_len + measure_gen_len = {ma.measure_prefix_len} + {ma.measure_gen_len} exceeds block_size={data_args.block_size}: "
-                         "lower --measure_prefix_len or --measure_gen_len, or pass --skip_generation_measures")
+    if not ma.skip_generation_measures:
+        plen, glen = ma.lengths(data_args.block_size)  # refuses lengths given that do not fit
+        if (plen, glen) != (32, 32) and None in (ma.measure_prefix_len, ma.measure_gen_len):
+            print(f"Generation measures: {glen}-token continuations after {plen} tokens, to fit block_size={data_args.block_size}", flush=True)
     _check_not_finished(checkpoint, training_args.max_steps)
     with cleanup_on_failure(out), run_lock(out):
         return _sft(model_args, data_args, curve_args, run_args, training_args, ma, start, out, checkpoint)
@@ -362,39 +399,49 @@ def _sft(model_args, data_args, curve_args, run_args, training_args, ma, start, 
     "`run_sft` once the arguments and the output folder are checked, and the folder locked."
     text = load_text_dataset(data_args.dataset_name, data_args.text_column)
     model, tok = load_model_and_tokenizer(model_args.model_name_or_path)
+    check_length(model, data_args.block_size, "block_size")
     blocks = text_blocks(text, tok, data_args.block_size, data_args.text_column, data_args.max_train_samples, data_args.max_eval_samples)
     _check_checkpoint_fits(checkpoint, model)
     trainer = SoftDecodingTrainer(model=model, args=training_args, train_dataset=blocks["train"], eval_dataset=blocks["eval"],
                                   data_collator=DataCollatorForLanguageModeling(tok, mlm=False), processing_class=tok,
                                   callbacks=[_ClearOnTrainBegin(out)] if run_args.overwrite_output_dir else [])
+    exact_jit_checkpoint(trainer)
+    plen, glen = (0, 0) if ma.skip_generation_measures else ma.lengths(data_args.block_size)
     alphas = curve_args.curve_alphas
     print(f"Loss versus alpha of the model before training, on {len(blocks['eval'])} eval blocks ...", flush=True)
     before = loss_vs_alpha(trainer.model, blocks["eval"], alphas, **_curve_kwargs(training_args))  # on the trainer's device
     measure = lambda: None if ma.skip_generation_measures else generation_report(
-        trainer.model, blocks["eval"], ma.measure_prefix_len, ma.measure_gen_len, batch_size=training_args.per_device_eval_batch_size, seed=training_args.seed)
+        trainer.model, blocks["eval"], plen, glen, batch_size=training_args.per_device_eval_batch_size, seed=training_args.seed)
     gen_before = measure()
     first_step = trainer.state.global_step if checkpoint is None else json.loads((Path(checkpoint) / "trainer_state.json").read_text())["global_step"]
     result = _train(trainer, checkpoint)
     _stopped_early(trainer, out, dict(command="sft", resumed_from=checkpoint, train=result.metrics))
-    trainer.save_model()
-    trainer.save_state()
-    after = loss_vs_alpha(trainer.model, blocks["eval"], alphas, **_curve_kwargs(training_args))
-    gen_after = measure()
-    evals = [h for h in trainer.state.log_history if any(k.startswith("eval_") for k in h)]
-    metrics = dict(command="sft", model=model_args.model_name_or_path, dataset=data_args.dataset_name, block_size=data_args.block_size,
-                   train_blocks=len(blocks["train"]), eval_blocks=len(blocks["eval"]), resumed_from=checkpoint, train=result.metrics,
-                   train_loss_steps=[first_step + 1, trainer.state.global_step], eval=evals[-1] if evals else None, loss_vs_alpha=dict(alphas=alphas, before=before, after=after),
-                   generation=None if gen_before is None else dict(before=gen_before, after=gen_after),
-                   wall_time_s=round(time.time() - start, 1))
-    _write_json(out / "metrics.json", metrics)
-    _sft_plots(out, trainer, alphas, before, after)
-    print(curve_table(alphas, {"before": before, "after": after}))
-    if gen_before is not None:
-        print(f"Continuations of {len(blocks['eval'])} eval blocks ({ma.measure_gen_len} tokens after {ma.measure_prefix_len}), mean [95% bootstrap interval]:")
-        print(_before_after_table(gen_before, gen_after))
-    checkpoints = "checkpoints, " if any(out.glob(f"{PREFIX_CHECKPOINT_DIR}-*")) else ""
-    print(f"Wrote the model, {checkpoints}metrics.json, training_loss.png, guidance_alpha.png and loss_vs_alpha.png to {out}")
-    return metrics
+    with _after_training(out):
+        trainer.save_model()
+        trainer.save_state()
+        after = loss_vs_alpha(trainer.model, blocks["eval"], alphas, **_curve_kwargs(training_args))
+        gen_after = measure()
+        evals = [h for h in trainer.state.log_history if any(k.startswith("eval_") for k in h)]
+        metrics = dict(command="sft", model=model_args.model_name_or_path, dataset=data_args.dataset_name, block_size=data_args.block_size,
+                       train_blocks=len(blocks["train"]), eval_blocks=len(blocks["eval"]), resumed_from=checkpoint, train=result.metrics,
+                       train_loss_steps=[first_step + 1, trainer.state.global_step], eval=evals[-1] if evals else None, loss_vs_alpha=dict(alphas=alphas, before=before, after=after),
+                       generation=None if gen_before is None else dict(before=gen_before, after=gen_after),
+                       wall_time_s=round(time.time() - start, 1))
+        _write_json(out / "metrics.json", metrics)
+        _sft_plots(out, trainer, alphas, before, after)
+        print(curve_table(alphas, {"before": before, "after": after}))
+        if gen_before is not None:
+            print(f"Continuations of {len(blocks['eval'])} eval blocks ({glen} tokens after {plen}), mean [95% bootstrap interval]:")
+            print(_before_after_table(gen_before, gen_after))
+        checkpoints = "checkpoints, " if any(out.glob(f"{PREFIX_CHECKPOINT_DIR}-*")) else ""
+        print(f"Wrote the model, {checkpoints}metrics.json, training_loss.png, guidance_alpha.png and loss_vs_alpha.png to {out}")
+        return metrics
+
+# %% ../nbs/08_cli.ipynb #6e28cf98
+def _longest_prompt(tok, prompts:list) -> int:
+    "The most tokens a prompt of `prompts` takes, as the model reads it (0 when the tokenizer cannot render them)."
+    try: return max((len(tok(render_prompt(p, tok), add_special_tokens=False).input_ids) for p in prompts), default=0)
+    except (ValueError, TypeError): return 0  # no chat template: trl reports it
 
 # %% ../nbs/08_cli.ipynb #6907bdd6
 def run_grpo(
@@ -422,9 +469,12 @@ def _grpo(model_args, data_args, run_args, config, ma, start, out, checkpoint) -
         raise ValueError(f"per_device_eval_batch_size={config.per_device_eval_batch_size} (x {config.world_size} processes) must be a multiple of "
                          f"num_generations={G} to measure the held-out reward: change one of them, or pass --num_eval_prompts 0")
     model, tok = load_model_and_tokenizer(model_args.model_name_or_path)
+    longest = _longest_prompt(tok, [*prompts["prompt"], *(held_out["prompt"] if held_out is not None else [])])
+    check_length(model, longest + config.max_completion_length, f"the longest prompt + max_completion_length ({longest} + {config.max_completion_length})")
     _check_checkpoint_fits(checkpoint, model)
     trainer = SoftGRPOTrainer(model=model, reward_funcs=REWARDS[data_args.reward], args=config, train_dataset=prompts, eval_dataset=held_out,
                               processing_class=tok, callbacks=[_ClearOnTrainBegin(out)] if run_args.overwrite_output_dir else [])
+    exact_jit_checkpoint(trainer)
     held_out_reward = lambda: None if held_out is None else trainer.evaluate()["eval_reward"]
     measurable = held_out is not None and "answer" in held_out.column_names and not ma.skip_generation_measures
     dist = dict(temperature=config.temperature, top_k=config.top_k, top_p=config.top_p, min_p=config.min_p)
@@ -435,25 +485,26 @@ def _grpo(model_args, data_args, run_args, config, ma, start, out, checkpoint) -
     task_before = measure() if checkpoint is None else None
     result = _train(trainer, checkpoint)
     _stopped_early(trainer, out, dict(command="grpo", resumed_from=checkpoint, train=result.metrics))
-    after = held_out_reward()
-    task_after = measure()
-    trainer.save_model()
-    trainer.save_state()
-    rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
-    metrics = dict(command="grpo", model=model_args.model_name_or_path, dataset=data_args.dataset_name, reward=data_args.reward,
-                   num_prompts=len(prompts), num_eval_prompts=0 if held_out is None else len(held_out), eval_reward_before=before,
-                   eval_reward_after=after, task=None if task_after is None else dict(before=task_before, after=task_after), resumed_from=checkpoint, train=result.metrics, rewards=rewards, wall_time_s=round(time.time() - start, 1))
-    _write_json(out / "metrics.json", metrics)
-    held = {} if after is None else {s: r for s, r in ((0, before), (trainer.state.global_step, after)) if r is not None}
-    save_figure(plot_reward(trainer.state.log_history, data_args.reward, held, len(held_out or [])), out / "reward.png")
-    if rewards: print(f"Mean reward: first logging step {rewards[0]:.3f}, last {rewards[-1]:.3f}")
-    if after is not None: print(f"Mean reward on {len(held_out)} held-out prompts: " + (f"before {before:.3f}, " if before is not None else "") + f"after {after:.3f}")
-    if task_after is not None:
-        print(f"Accuracy and pass@k on {len(held_out)} held-out prompts ({ma.measure_num_samples} samples each), mean [95% bootstrap interval]:")
-        print(_before_after_table(task_before, task_after))
-    checkpoints = "checkpoints, " if any(out.glob(f"{PREFIX_CHECKPOINT_DIR}-*")) else ""
-    print(f"Wrote the model, {checkpoints}metrics.json and reward.png to {out}")
-    return metrics
+    with _after_training(out):
+        after = held_out_reward()
+        task_after = measure()
+        trainer.save_model()
+        trainer.save_state()
+        rewards = [h["reward"] for h in trainer.state.log_history if "reward" in h]
+        metrics = dict(command="grpo", model=model_args.model_name_or_path, dataset=data_args.dataset_name, reward=data_args.reward,
+                       num_prompts=len(prompts), num_eval_prompts=0 if held_out is None else len(held_out), eval_reward_before=before,
+                       eval_reward_after=after, task=None if task_after is None else dict(before=task_before, after=task_after), resumed_from=checkpoint, train=result.metrics, rewards=rewards, wall_time_s=round(time.time() - start, 1))
+        _write_json(out / "metrics.json", metrics)
+        held = {} if after is None else {s: r for s, r in ((0, before), (trainer.state.global_step, after)) if r is not None}
+        save_figure(plot_reward(trainer.state.log_history, data_args.reward, held, len(held_out or [])), out / "reward.png")
+        if rewards: print(f"Mean reward: first logging step {rewards[0]:.3f}, last {rewards[-1]:.3f}")
+        if after is not None: print(f"Mean reward on {len(held_out)} held-out prompts: " + (f"before {before:.3f}, " if before is not None else "") + f"after {after:.3f}")
+        if task_after is not None:
+            print(f"Accuracy and pass@k on {len(held_out)} held-out prompts ({ma.measure_num_samples} samples each), mean [95% bootstrap interval]:")
+            print(_before_after_table(task_before, task_after))
+        checkpoints = "checkpoints, " if any(out.glob(f"{PREFIX_CHECKPOINT_DIR}-*")) else ""
+        print(f"Wrote the model, {checkpoints}metrics.json and reward.png to {out}")
+        return metrics
 
 # %% ../nbs/08_cli.ipynb #2c1d383b
 def _labels(names:list[str]) -> list[str]:
@@ -472,6 +523,7 @@ def _measure_models(names, text, task, data_args, curve_args, eval_args, gen_arg
     for name, label in zip(names, _labels(names)):
         model, tok = load_model_and_tokenizer(name)
         if oracle is not None: check_same_vocab(tok, oracle_tok, name, oracle_name)
+        check_length(model, data_args.block_size, "block_size")
         blocks = text_blocks(text, tok, data_args.block_size, data_args.text_column, max_eval_samples=data_args.max_eval_samples, splits=("eval",))["eval"]
         model.to(device)
         n_blocks[label] = len(blocks)
@@ -520,7 +572,14 @@ def run_eval(
         raise ValueError(f"prefix_len + gen_len = {gen_args.prefix_len} + {gen_args.gen_len} exceeds block_size={data_args.block_size}: "
                          "lower --prefix_len or --gen_len, or raise --block_size")
     task = task_dataset(gen_args.task, gen_args.num_task_prompts) if gen_args.task else None
-    if out is not None: check_writable(out)  # before the curve is computed, not after
+    if out is None: return _eval(model_args, data_args, curve_args, eval_args, gen_args, task, out)
+    check_writable(out)  # before the curve is computed, not after
+    if (holder := lock_holder(out)) is not None: raise ValueError(lock_message(out, holder))
+    with cleanup_on_failure(out), run_lock(out):  # one run per folder: two evals into one folder would overwrite each other's results
+        return _eval(model_args, data_args, curve_args, eval_args, gen_args, task, out)
+
+def _eval(model_args, data_args, curve_args, eval_args, gen_args, task, out) -> dict:
+    "`run_eval` once the settings and the output folder are checked, and the folder locked."
     text = load_text_dataset(data_args.dataset_name, data_args.text_column)
     names, alphas = model_args.model_name_or_path, curve_args.curve_alphas
     losses, gens, tasks, n_blocks = _measure_models(names, text, task, data_args, curve_args, eval_args, gen_args)
@@ -587,6 +646,8 @@ COMMANDS = {
 # %% ../nbs/08_cli.ipynb #e16f9d22
 def _convert_one(action:argparse.Action, name:str, value):
     "One config value through the option's type and choices."
+    if getattr(action.type, "__name__", None) in ("int", "float") and isinstance(value, (bool, dict, list, tuple)):
+        raise ValueError(f"config: {name}={value!r} is invalid (a number is needed)")
     if getattr(action.type, "__name__", None) == "int" and isinstance(value, float):  # int, or trl's None-accepting int
         if not value.is_integer(): raise ValueError(f"config: {name}={value!r} is invalid (an integer is needed)")
         value = int(value)
@@ -604,6 +665,16 @@ def _convert(action:argparse.Action, name:str, value):
     if action.nargs in ("+", "*"): return [_convert_one(action, name, v) for v in (value if isinstance(value, (list, tuple)) else [value])]
     return _convert_one(action, name, value)
 
+# %% ../nbs/08_cli.ipynb #6ff9ff55
+def _expand_env(path:str, key:str, value) -> str:
+    "The value of `env:` entry `key` of config file `path`, with `$VAR` and `${VAR}` expanded; a missing variable or a null is refused."
+    if value is None or isinstance(value, (dict, list)):
+        raise ValueError(f"config file {path!r}: env {key} must be text or a number, got {value!r}")
+    value = str(value)
+    missing = [m for m in re.findall(r"\$\{?(\w+)\}?", value) if m not in os.environ]
+    if missing: raise ValueError(f"config file {path!r}: env {key}={value!r} uses ${missing[0]}, which is not set: set it, or write the value out")
+    return os.path.expandvars(value)
+
 # %% ../nbs/08_cli.ipynb #63fc30d0
 class CLIParser(TrlParser):
     "trl's `TrlParser` with one-line errors, and config values converted and checked like flags."
@@ -617,13 +688,18 @@ class CLIParser(TrlParser):
         i = args.index("--config") if "--config" in args else None
         path = args[i + 1] if i is not None and i + 1 < len(args) and not args[i + 1].startswith("--") else None
         if i is not None and path is None: self.error("argument --config: expected one argument")
+        if args.count("--config") > 1: raise ValueError(f"pass one --config file, got {args.count('--config')}: merge them into one (flags override it)")
+        env = {}
         if path is not None:
             if not Path(path).is_file(): raise FileNotFoundError(f"config file {path!r} not found")
-            try: cfg = yaml.safe_load(Path(path).read_text())
+            try: cfg = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            except UnicodeDecodeError as e: raise ValueError(f"config file {path!r} is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}): save it as UTF-8") from None
             except yaml.YAMLError as e: raise ValueError(f"config file {path!r} is not valid YAML or JSON: {' '.join(str(e).split())}") from None
             if cfg is None: del args[i:i + 2]  # an empty file: no options
             elif not isinstance(cfg, dict): raise ValueError(f"config file {path!r} must hold a mapping of option names to values, not a {type(cfg).__name__}")
+            elif isinstance(cfg.get("env"), dict): env = {str(k): _expand_env(path, str(k), v) for k, v in cfg["env"].items()}
         *parsed, unknown = super().parse_args_and_config(args, return_remaining_strings=True)
+        os.environ.update(env)  # trl sets them unexpanded
         if unknown: self.error(f"unrecognized arguments: {' '.join(unknown)}")
         return tuple(parsed)
 
@@ -692,6 +768,14 @@ def _telemetry_off():
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     hub_constants.HF_HUB_DISABLE_TELEMETRY = os.environ["HF_HUB_DISABLE_TELEMETRY"].upper() in ("1", "ON", "YES", "TRUE")
 
+# %% ../nbs/08_cli.ipynb #2463443d
+def _end_progress_line():
+    "Close the progress bars still open, so that what is printed next starts on its own line."
+    from tqdm import tqdm
+    for bar in list(getattr(tqdm, "_instances", [])):
+        try: bar.close()
+        except Exception: pass
+
 # %% ../nbs/08_cli.ipynb #b09c223b
 def main(
     argv:list[str]|None=None, # The arguments after the program name; default `sys.argv[1:]`
@@ -704,20 +788,28 @@ def main(
     debug = os.environ.get("SOFT_SAMPLING_DEBUG") == "1"
     try:
         command, args = parse_command(argv)
-        with _quiet_loading(): COMMANDS[command].run(*args)
+        with _quiet_loading(), sigterm_raises(): COMMANDS[command].run(*args)
     except RunStopped as e:
+        _end_progress_line()
         print(f"{prog}: {e}", file=sys.stderr)
         raise SystemExit(e.code) from None
     except KeyboardInterrupt:
         if debug: raise
+        _end_progress_line()
         print(f"{prog}: interrupted (Ctrl-C)", file=sys.stderr)
         raise SystemExit(130) from None
+    except Terminated:
+        _end_progress_line()
+        print(f"{prog}: terminated (SIGTERM)" + ("" if prog == "soft-sampling eval" else " before training began: nothing to resume, run the command again"), file=sys.stderr)
+        raise SystemExit(143) from None
     except (ValueError, TypeError, FileNotFoundError, FloatingPointError) as e:
         if debug: raise
+        _end_progress_line()
         print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr)
         raise SystemExit(1) from None
     except (OSError, RuntimeError) as e:  # a failed write (full disk, permissions) in one line; anything else keeps its traceback
-        if debug or (msg := describe_failure(e)) is None: raise
+        if debug or (msg := describe_failure(e, resumable=prog != "soft-sampling eval")) is None: raise
+        _end_progress_line()
         print(f"{prog}: error: {msg}", file=sys.stderr)
         raise SystemExit(1) from None
     return 0

@@ -14,9 +14,9 @@ from transformers import PreTrainedTokenizerBase
 from .distributions import _is_int, _is_real
 
 # %% auto #0
-__all__ = ['EMBEDDED_DATASET', 'DATA_FILE_BUILDERS', 'EVAL_SPLITS', 'ARITHMETIC_OPS', 'ARITHMETIC_DATASET',
+__all__ = ['EMBEDDED_DATASET', 'DATA_FILE_BUILDERS', 'EVAL_SPLITS', 'ARITHMETIC_OPS', 'MAX_QUESTIONS', 'ARITHMETIC_DATASET',
            'pydoc_topics_dataset', 'tokenize_and_chunk', 'load_text_dataset', 'text_blocks', 'arithmetic_dataset',
-           'grpo_prompts', 'completion_text', 'exact_match_reward', 'length_reward']
+           'check_prompt_rows', 'grpo_prompts', 'completion_text', 'exact_match_reward', 'length_reward']
 
 # %% ../nbs/04_data.ipynb #de7fb6ac
 EMBEDDED_DATASET = "embedded:pydoc-topics"  # the default `name_or_path`: Python's documentation topics, offline
@@ -48,6 +48,11 @@ def _check_text_column(dataset:Dataset, text_column:str):
         raise ValueError(f"text_column {text_column!r} is not a column of the dataset, whose columns are {dataset.column_names}: "
                          "pick the column that holds the text with `text_column` (`--text_column` on the command line)")
     dtype = getattr(dataset.features[text_column], "dtype", None)
+    if type(dataset.features[text_column]).__name__ == "Json":  # text in most rows, something else in some: name the first such row
+        bad = next(((i, v) for i, v in enumerate(dataset[text_column]) if v is not None and not isinstance(v, str)), None)
+        row = lambda i: (dataset._indices.column(0)[i].as_py() if dataset._indices is not None else i) + 1  # its row in the file, before any split
+        if bad is not None: raise ValueError(f"text_column {text_column!r} holds text, but row {row(bad[0])} holds {bad[1]!r}: "
+                                             "make every value a string (or null), or pick another column with `--text_column`")
     if dtype not in ("string", "large_string"):
         raise ValueError(f"text_column {text_column!r} holds {dataset.features[text_column]}, not text: pick a column of "
                          f"strings among {dataset.column_names} with `text_column` (`--text_column` on the command line)")
@@ -82,7 +87,8 @@ def tokenize_and_chunk(
         raise ValueError(f"block_size must be an int >= 2 (an input token and the next one to predict), got {block_size!r}")
     _check_text_column(dataset, text_column)
     eos = tokenizer.eos_token_id if add_eos else None
-    if add_eos and eos is None: raise ValueError("add_eos=True needs a tokenizer with an EOS token (its eos_token_id is None): pass add_eos=False")
+    if add_eos and eos is None: raise ValueError("the tokenizer has no EOS token (eos_token_id is None), which separates the texts in blocks: set eos_token in the model's "
+                                                 "tokenizer_config.json, or (in Python) pass add_eos=False")
     def tokenize(batch):
         ids = tokenizer([t or "" for t in batch[text_column]], verbose=False)["input_ids"]  # verbose: no warning for long texts
         if eos is not None: ids = [x + [eos] if x and x[-1] != eos else x for x in ids]
@@ -99,10 +105,10 @@ def _looks_like_path(name:str) -> bool:
             or name.count("/") > 1 or "\\" in name)
 
 # %% ../nbs/04_data.ipynb #4a848798
-def _check_text_file(f:Path):
+def _check_text_file(f:Path, what:str="dataset file"):
     "Raise a `ValueError` naming file `f` and the line when it is empty, not UTF-8, or (JSON lines) a line is not JSON."
     data = f.read_bytes()
-    if not data.strip(): raise ValueError(f"dataset file {str(f)!r} is empty")
+    if not data.strip(): raise ValueError(f"{what} {str(f)!r} is empty")
     is_json = f.suffix.lower() in (".json", ".jsonl")
     if f.suffix.lower() == ".json":
         try: json.loads(data); is_json = False  # one JSON document, not JSON lines
@@ -110,10 +116,10 @@ def _check_text_file(f:Path):
     for n, line in enumerate(data.splitlines(), 1):
         try: text = line.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise ValueError(f"dataset file {str(f)!r}, line {n}: not UTF-8 text (byte 0x{line[e.start]:02x} at column {e.start + 1}); convert the file to UTF-8") from None
+            raise ValueError(f"{what} {str(f)!r}, line {n}: not UTF-8 text (byte 0x{line[e.start]:02x} at column {e.start + 1}); convert the file to UTF-8") from None
         if is_json and text.strip():
             try: json.loads(text)
-            except ValueError as e: raise ValueError(f"dataset file {str(f)!r}, line {n}: not a JSON object ({e.msg} at column {e.colno})") from None
+            except ValueError as e: raise ValueError(f"{what} {str(f)!r}, line {n}: not a JSON object ({e.msg} at column {e.colno})") from None
 
 # %% ../nbs/04_data.ipynb #d65aff95
 def _data_files(path:Path) -> tuple[list[Path], str]:
@@ -148,6 +154,8 @@ def _train_and_eval(loaded:DatasetDict, eval_fraction:float, seed:int, name:str)
     if "train" not in loaded: raise ValueError(f"dataset {name!r} has no 'train' split, only {list(loaded)}")
     eval_split = next((s for s in EVAL_SPLITS if s in loaded), None)
     if eval_split: return DatasetDict(train=loaded["train"], eval=loaded[eval_split])
+    if len(loaded["train"]) < 2: raise ValueError(f"dataset {name!r} holds {len(loaded['train'])} row(s): too few to hold out an eval split; "
+                                                  "add rows (a .txt file gives one row per paragraph), or give it a 'validation' split")
     parts = loaded["train"].train_test_split(test_size=eval_fraction, seed=seed)
     return DatasetDict(train=parts["train"], eval=parts["test"])
 
@@ -206,9 +214,11 @@ def text_blocks(
 ARITHMETIC_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 # %% ../nbs/04_data.ipynb #a4e124ef
+MAX_QUESTIONS = 100_000  # more would only repeat the 882 distinct questions of the defaults, and fill the memory
+
 def _check_arithmetic_args(n, seed, max_operand, ops):
     "Raise a `ValueError` naming the first invalid argument of `arithmetic_dataset`."
-    if not (_is_int(n) and n >= 1): raise ValueError(f"n must be an int >= 1, got {n!r}")
+    if not (_is_int(n) and 1 <= n <= MAX_QUESTIONS): raise ValueError(f"n must be an int in [1, {MAX_QUESTIONS}], got {n!r}")
     if not _is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
     if not (_is_int(max_operand) and max_operand >= 1): raise ValueError(f"max_operand must be an int >= 1, got {max_operand!r}")
     if not (isinstance(ops, str) and ops and set(ops) <= set(ARITHMETIC_OPS)):
@@ -233,6 +243,31 @@ def arithmetic_dataset(
         answers.append(str(ARITHMETIC_OPS[op](a, b)))
     return Dataset.from_dict({"prompt": prompts, "answer": answers})
 
+# %% ../nbs/04_data.ipynb #92ff3a33
+_ANSWER = re.compile(r"[+-]?\d+")
+
+def _prompt_ok(p, messages:bool) -> bool:
+    "Whether `p` is non-empty text, or (with `messages`) a non-empty list of messages with text content."
+    if isinstance(p, str): return bool(p.strip())
+    return (messages and isinstance(p, list) and bool(p) and all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in p)
+            and any(m["content"].strip() for m in p))
+
+def check_prompt_rows(
+    prompts:list, # The prompts
+    answers:list|None, # Their answers (None: not checked)
+    source:str, # Where the rows come from, for the message (e.g. "task file 'x.jsonl'")
+    messages:bool=True, # Accept prompts that are lists of messages
+    rows:list[int]|None=None, # The row number of each prompt in `source` (default: 1, 2, ...)
+):
+    "Raise a `ValueError` naming `source` and the row of the first empty or non-text prompt, or of an answer that is no integer."
+    rows = list(rows) if rows is not None else range(1, len(prompts) + 1)
+    for j in sorted(range(len(prompts)), key=lambda j: rows[j]):  # the first bad row in the file's order
+        i, p = rows[j], prompts[j]
+        if not _prompt_ok(p, messages):
+            raise ValueError(f"{source}, row {i}: 'prompt' must be non-empty text{' or a list of messages' if messages else ''}, got {str(p)[:40]!r}; fix or remove the row")
+        if answers is not None and (isinstance(answers[j], bool) or not _ANSWER.fullmatch(str(answers[j]).strip())):
+            raise ValueError(f"{source}, row {i}: 'answer' must be an integer (exact_match compares integers), got {str(answers[j])[:40]!r}; fix or remove the row")
+
 # %% ../nbs/04_data.ipynb #c5b56da1
 ARITHMETIC_DATASET = "embedded:arithmetic"  # `grpo_prompts`' default: questions of `arithmetic_dataset`, offline
 
@@ -247,6 +282,7 @@ def grpo_prompts(
     if not (_is_int(n) and n >= 1): raise ValueError(f"num_prompts must be an int >= 1, got {n!r}")
     if not (_is_int(k) and k >= 0): raise ValueError(f"num_eval_prompts must be an int >= 0 (0: no held-out evaluation), got {k!r}")
     if dataset_name == ARITHMETIC_DATASET:
+        if n + k > MAX_QUESTIONS: raise ValueError(f"num_prompts + num_eval_prompts = {n} + {k} exceeds {MAX_QUESTIONS}, the most arithmetic questions drawn: lower them")
         train = arithmetic_dataset(n=n)
         if k == 0: return train, None
         seen, pool = set(map(str, train["prompt"])), arithmetic_dataset(n=n + 8 * k, seed=1)
@@ -261,6 +297,8 @@ def grpo_prompts(
                          "add the column or pass --reward length")
     train = data.select(range(min(n, len(data))))
     held_out = range(len(train), min(len(train) + k, len(data)))
+    order = data._indices.column(0).to_pylist() if data._indices is not None else range(len(data))  # the rows' places in the file
+    check_prompt_rows(data["prompt"], data["answer"] if need_answer else None, f"dataset {dataset_name!r}", messages=False, rows=[r + 1 for r in order])
     return train, (data.select(held_out) if len(held_out) else None)
 
 # %% ../nbs/04_data.ipynb #1a07f72f

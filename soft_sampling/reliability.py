@@ -4,15 +4,18 @@
 
 # %% ../nbs/10_reliability.ipynb #1dca40f9
 from __future__ import annotations
-import errno, json, math, os, socket, sys, time
+import errno, json, math, os, signal, socket, sys, time, zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
+_NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # the errors of a full disk, a file-size limit, a quota
+
 # %% auto #0
-__all__ = ['LOCK_FILE', 'WEIGHT_FILES', 'check_writable', 'lock_holder', 'lock_message', 'run_lock', 'checkpoint_is_complete',
-           'checkpoints', 'last_complete_checkpoint', 'RunStopped', 'describe_failure', 'check_training_args',
-           'cleanup_on_failure']
+__all__ = ['LOCK_FILE', 'WEIGHT_FILES', 'check_writable', 'lock_holder', 'lock_message', 'run_lock', 'checkpoint_problem',
+           'checkpoint_is_complete', 'checkpoints', 'last_complete_checkpoint', 'RunStopped', 'Terminated',
+           'sigterm_raises', 'exact_jit_checkpoint', 'atomic_write_text', 'describe_failure', 'check_learning_rate',
+           'check_training_args', 'cleanup_on_failure', 'script_main']
 
 # %% ../nbs/10_reliability.ipynb #5005745a
 def check_writable(
@@ -20,17 +23,22 @@ def check_writable(
     what:str="output_dir", # The option that named it, for the message
 ):
     "Raise a `ValueError` unless folder `path` can be created and a file written in it; leaves nothing behind."
+    if not str(path): raise ValueError(f"{what} must name a folder, got ''")
     d = Path(path)
+    if d.is_symlink() and not d.exists(): raise ValueError(f"{what} {str(d)!r} is a symbolic link to {os.readlink(d)!r}, which does not exist: create that folder or pick another {what}")
     if d.exists() and not d.is_dir(): raise ValueError(f"{what} {str(d)!r} is a file, not a folder")
     created, p = [], d
     while not p.exists() and p != p.parent: created.append(p); p = p.parent
+    probe = d / f".soft-sampling-probe-{os.getpid()}"
     try:
         d.mkdir(parents=True, exist_ok=True)
-        probe = d / f".soft-sampling-probe-{os.getpid()}"
-        probe.write_bytes(b"probe"); probe.unlink()
+        probe.write_bytes(b"probe")
     except OSError as e:
-        raise ValueError(f"{what} {str(d)!r} cannot be written ({e.strerror or e}): fix its permissions or pick another {what}") from None
+        fix = "free some space" if e.errno in _NO_SPACE else "fix its permissions"
+        raise ValueError(f"{what} {str(d)!r} cannot be written ({e.strerror or e}): {fix} or pick another {what}") from None
     finally:
+        try: probe.unlink(missing_ok=True)  # also the empty file a full disk leaves
+        except OSError: pass
         for c in created:  # deepest first
             try: c.rmdir()
             except OSError: pass
@@ -83,17 +91,56 @@ def run_lock(
             p.unlink(missing_ok=True)
     with os.fdopen(fd, "w") as f: json.dump(info, f)
     try: yield
-    finally: p.unlink(missing_ok=True)
+    finally:
+        try: p.unlink(missing_ok=True)
+        except OSError as e:  # e.g. the folder became read-only: say so, without hiding the run's own error
+            print(f"soft-sampling: could not remove the lock {str(p)!r} ({e.strerror}); the next run replaces it", file=sys.stderr)
 
 # %% ../nbs/10_reliability.ipynb #f10059be
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json", "adapter_model.safetensors")
 
-def checkpoint_is_complete(path:str|Path) -> bool:
-    "Whether checkpoint folder `path` holds its weights and a readable trainer_state.json, and no incomplete-save marker."
+def _safetensors_problem(f:Path) -> str|None:
+    "What is wrong with safetensors file `f`: a header that cannot be read, or fewer bytes than the header lists."
+    size = f.stat().st_size
+    if size < 8: return f"{f.name} is truncated ({size} bytes)"
+    with open(f, "rb") as fh:
+        n = int.from_bytes(fh.read(8), "little")
+        if 8 + n > size: return f"{f.name} is truncated (its header needs {8 + n} bytes, the file has {size})"
+        try: header = json.loads(fh.read(n))
+        except ValueError: return f"{f.name} has an unreadable header"
+    end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+    return f"{f.name} is truncated ({size} bytes, its header lists {8 + n + end})" if 8 + n + end > size else None
+
+def _torch_file_problem(f:Path) -> str|None:
+    "What is wrong with a file `torch.save` wrote (a zip archive): empty, or truncated (no readable central directory)."
+    if f.stat().st_size == 0: return f"{f.name} is empty (0 bytes)"
+    with open(f, "rb") as fh: zipped = fh.read(4) == b"PK\x03\x04"
+    if not zipped: return None  # torch's legacy format: not checked
+    try:
+        with zipfile.ZipFile(f) as z: z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e: return f"{f.name} is truncated or corrupt ({e})"
+    return None
+
+def checkpoint_problem(path:str|Path) -> str|None:
+    "Why checkpoint folder `path` cannot be resumed from (naming the file), or None when it can."
     d = Path(path)
-    if (d / "checkpoint-is-incomplete.txt").exists() or not any((d / w).is_file() for w in WEIGHT_FILES): return False
-    try: return isinstance(json.loads((d / "trainer_state.json").read_text()).get("global_step"), int)
-    except (OSError, ValueError): return False
+    if not d.is_dir(): return "not a folder"
+    if (d / "checkpoint-is-incomplete.txt").exists(): return "its save was interrupted (checkpoint-is-incomplete.txt)"
+    if not any((d / w).is_file() for w in WEIGHT_FILES): return "it holds no weights (model.safetensors)"
+    try:
+        if not isinstance(json.loads((d / "trainer_state.json").read_text()).get("global_step"), int): raise ValueError
+    except (OSError, ValueError): return "trainer_state.json is missing or unreadable"
+    for f in sorted(d.iterdir()):
+        if not f.is_file(): continue
+        if f.suffix == ".safetensors": problem = _safetensors_problem(f)
+        elif f.suffix in (".pt", ".pth", ".bin"): problem = _torch_file_problem(f)
+        else: continue
+        if problem: return problem
+    return None
+
+def checkpoint_is_complete(path:str|Path) -> bool:
+    "Whether checkpoint folder `path` can be resumed from (`checkpoint_problem` finds nothing wrong)."
+    return checkpoint_problem(path) is None
 
 # %% ../nbs/10_reliability.ipynb #63a40496
 def checkpoints(output_dir:str|Path) -> list[Path]:
@@ -105,7 +152,7 @@ def checkpoints(output_dir:str|Path) -> list[Path]:
 
 # %% ../nbs/10_reliability.ipynb #fd433627
 def last_complete_checkpoint(output_dir:str|Path) -> tuple[Path|None, list[Path]]:
-    "The newest complete checkpoint of `output_dir` (or None), and the incomplete ones newer than it, skipped."
+    "The newest complete checkpoint of `output_dir` (or None), and the incomplete or unreadable ones newer than it, skipped."
     skipped = []
     for p in checkpoints(output_dir):
         if checkpoint_is_complete(p): return p, skipped
@@ -117,34 +164,86 @@ class RunStopped(Exception):
     "A run that ended before its last step: `main` prints the message and exits with `code`."
     def __init__(self, message:str, code:int): super().__init__(message); self.code = code
 
-# %% ../nbs/10_reliability.ipynb #2148c180
-_NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+# %% ../nbs/10_reliability.ipynb #cb01cbfa
+class Terminated(Exception):
+    "SIGTERM arrived while a command ran (outside transformers' just-in-time checkpointing)."
 
+@contextmanager
+def sigterm_raises():
+    "While the block runs (in the main thread), SIGTERM raises `Terminated`; the previous handler is restored afterwards."
+    def handler(signum, frame): raise Terminated("terminated (SIGTERM)")
+    try: old = signal.signal(signal.SIGTERM, handler)
+    except ValueError: yield; return  # not the main thread: leave signals alone
+    try: yield
+    finally: signal.signal(signal.SIGTERM, old)
+
+# %% ../nbs/10_reliability.ipynb #97587aeb
+def exact_jit_checkpoint(trainer) -> bool:
+    "Make `trainer`'s just-in-time checkpoint an ordinary one at the end of the step; True when it has one (`--enable_jit_checkpoint`)."
+    cb = next((c for c in trainer.callback_handler.callbacks if type(c).__name__ == "JITCheckpointCallback"), None)
+    if cb is None or cb.jit_manager is None: return False
+    trainer.stopped_by_sigterm = False
+    def at_step_end(args, state, control, **kwargs):
+        if not cb.jit_manager.is_checkpoint_requested: return control
+        cb.jit_manager.is_checkpoint_requested = False
+        control.should_save, control.should_training_stop = True, True  # saved by the loop, after logging, like any checkpoint
+        trainer.stopped_by_sigterm = True
+        return control
+    cb.on_step_begin = cb.on_pre_optimizer_step = lambda *a, **k: None  # mid-step: the step's draws are already taken
+    cb.on_step_end = at_step_end
+    return True
+
+# %% ../nbs/10_reliability.ipynb #6a637e0f
+def atomic_write_text(path:str|Path, text:str):
+    "Write `text` to `path` through a temporary file and a rename: a failed write leaves no partial file."
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, p)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror, str(p)) from e  # the file meant, not the temporary one
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+# %% ../nbs/10_reliability.ipynb #2148c180
 _TORCH_WRITE = ("PytorchStreamWriter failed", "unexpected pos", "file write failed", "No space left")
 
-def describe_failure(e:BaseException) -> str|None:
+def describe_failure(
+    e:BaseException, # The error
+    resumable:bool=True, # Whether the command resumes (sft, grpo) or is run again (eval)
+) -> str|None:
     "A one-line description of a failed write (no space, file-size limit, permission), or None for other errors."
+    then = "continue the run with --resume_from_checkpoint last" if resumable else "run the command again"
     if isinstance(e, OSError) and e.errno in _NO_SPACE:
-        return f"no space left writing {e.filename or 'a file'} ({e.strerror}): free some space, then continue the run with --resume_from_checkpoint last"
+        return f"no space left writing {e.filename or 'a file'} ({e.strerror}): free some space, then {then}"
     if isinstance(e, OSError) and e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"cannot write {e.filename or 'a file'} ({e.strerror}): fix the permissions of the output folder, then continue with --resume_from_checkpoint last"
+        return f"cannot write {e.filename or 'a file'} ({e.strerror}): fix the permissions of the output folder, then {then}"
     if isinstance(e, RuntimeError) and any(s in str(e) for s in _TORCH_WRITE):
         return ("a checkpoint could not be written completely (no space left on the device, or a file-size limit): free some space, "
                 "then continue the run with --resume_from_checkpoint last, which skips the incomplete checkpoint")
     return None
 
 # %% ../nbs/10_reliability.ipynb #c1b94659
+def check_learning_rate(lr, name:str="learning_rate"):
+    "Raise a `ValueError` unless `lr` is a finite number >= 0 (`name`: the option, for the message)."
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {lr}")
+
 def check_training_args(args) -> None:
     "Raise a `ValueError` naming the first setting of `args` (a `TrainingArguments`) that would train no step, forever, or with a non-finite rate."
     ms = args.max_steps
     if not (ms == -1 or ms >= 1): raise ValueError(f"max_steps must be an int >= 1, or -1 to train for num_train_epochs, got {ms}")
     if ms == -1 and not (math.isfinite(args.num_train_epochs) and args.num_train_epochs > 0):
         raise ValueError(f"num_train_epochs must be a finite number > 0 when max_steps is -1, got {args.num_train_epochs}")
-    if not (math.isfinite(args.learning_rate) and args.learning_rate >= 0):
-        raise ValueError(f"learning_rate must be a finite number >= 0, got {args.learning_rate}")
-    for name in ("per_device_train_batch_size", "gradient_accumulation_steps", "max_completion_length"):
+    check_learning_rate(args.learning_rate)
+    for name in ("per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps", "max_completion_length", "num_iterations"):
         v = getattr(args, name, None)
         if v is not None and v < 1: raise ValueError(f"{name} must be an int >= 1, got {v}")
+    beta = getattr(args, "beta", None)  # GRPO's KL coefficient: a negative one rewards drifting away from the reference model
+    if beta is not None and not (math.isfinite(beta) and beta >= 0): raise ValueError(f"beta must be a finite number >= 0 (0: no KL term), got {beta}")
     from transformers.integrations import get_available_reporting_integrations
     missing = [r for r in (getattr(args, "report_to", None) or []) if r not in ("none", "all") and r not in get_available_reporting_integrations()]
     if missing: raise ValueError(f"report_to {missing[0]!r}: {missing[0]} is not installed here (pip install {missing[0]}), or pass --report_to none")
@@ -161,3 +260,16 @@ def cleanup_on_failure(path:str|Path):
             try: d.rmdir()  # only an empty folder
             except OSError: pass
         raise
+
+# %% ../nbs/10_reliability.ipynb #3d22931a
+def script_main(
+    main, # The script's `main(argv)`
+    argv:list[str], # Its arguments
+    prog:str, # Its name, for the messages
+)->int: # The exit code: 0, 1 (bad input), 130 (Ctrl-C)
+    "Run a benchmark script's `main`, turning bad input and Ctrl-C into one line on stderr."
+    try: main(argv); return 0
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted (Ctrl-C); the finished runs are kept: rerun the same command to do the rest", file=sys.stderr); return 130
+    except (ValueError, FileNotFoundError) as e:
+        print(f"{prog}: error: {' '.join(str(e).split())}", file=sys.stderr); return 1

@@ -9,8 +9,10 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 HF_HUB_DISABLE_TELEMETRY=1 TOKENIZERS_PAR
 . .venv/bin/activate
 pipq() { python -m pip install -q "$@" 2>&1 | grep -v "is ignored: it is neither" || true; }
 # 1. torch first: the CPU wheel 2.13.0 when none is present (a bare `torch` would pull GB of CUDA wheels);
-#    a torch you installed yourself (e.g. a CUDA build) is kept.
-python -c "import torch" 2>/dev/null || pipq torch==2.13.0
+#    a torch you installed yourself (e.g. a CUDA build) is kept. numpy with it: torch imports numpy when present and
+#    warns "Failed to initialize NumPy" on every import when it is not.
+python -c "import torch" 2>/dev/null || pipq torch==2.13.0 numpy
+python -c "import numpy" 2>/dev/null || pipq numpy
 python -c "import torch" || { echo "torch is not installed: install the build for your machine (pip install torch) and rerun" >&2; exit 1; }
 # 2. the package, editable, with dev extras; reinstalled only when its packaging files change.
 stamp=.venv/.soft_sampling-installed
