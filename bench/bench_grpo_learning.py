@@ -147,9 +147,9 @@ def summarize(out:Path, cfg:dict, methods:list[str], seeds:list[int]) -> dict:
 def plots(out:Path, summary:dict):
     "reward_curves.png (training reward, moving average of 5 steps) and heldout.png (accuracy and pass@k per method)."
     from matplotlib.figure import Figure
-    from soft_sampling.evaluation import save_figure, _figure
+    from soft_sampling.evaluation import save_figure, new_figure
     ms = summary["methods"]
-    fig, ax = _figure("GRPO training reward\n(exact match; mean over seeds, moving average of 5 steps)", "training step", "mean reward")
+    fig, ax = new_figure("GRPO training reward\n(exact match; mean over seeds, moving average of 5 steps)", "training step", "mean reward")
     for m, e in ms.items():
         if not e["reward_curve"]: continue
         y = np.array([v[0] for v in e["reward_curve"]]); w = min(5, len(y))

@@ -48,6 +48,9 @@ if PATH="$PWD/tools:$PATH" nbdev_docs >"$log" 2>&1 && [ -f _docs/index.html ]; t
 else
   cat "$log"; echo "FAIL: the docs site did not build" >&2; status=1
 fi
+python tools/browser_check.py _docs || echo "note: tools/browser_check.py reports pages above with code wider than its box (not a failure)"
+python tools/bench_readme.py --check || status=1
+for nb in nbs/[0-9]*.ipynb; do grep -q "$(basename "$nb")" nbs/sidebar.yml || { echo "FAIL: $nb is not in nbs/sidebar.yml (the docs sidebar)" >&2; status=1; }; done
 if [ -n "$(git status --porcelain -- README.md)" ]; then
   echo "FAIL: README.md differs from what nbs/index.ipynb generates: run PATH=\"\$PWD/tools:\$PATH\" nbdev_readme and commit" >&2; status=1
 fi
