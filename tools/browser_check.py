@@ -1,24 +1,27 @@
 #!/usr/bin/env python
 """Look at a built docs site in headless Chromium: `python tools/browser_check.py [_docs] [--shots DIR] [--max_height PX]`.
 
-For each page it reports the page's height at a 1280 px wide window and every code block, output or table wider than
-its box (content that scrolls sideways or is cut off); with `--shots` it also saves a screenshot of the top of each page.
-Exit 1 if any block overflows or a page is taller than `--max_height`; exit 0 with a note if no Chromium is installed
+For each page it reports the page's height at a 1280 px wide window, every block of code wider than its box (it
+scrolls sideways or is cut off) and every output or table cut off at the page's edge, and counts the outputs and tables
+that scroll sideways (allowed: a printed table keeps its columns); with `--shots` it saves a screenshot of each page's top.
+Exit 1 if any code or output is cut or a page is taller than `--max_height`; exit 0 with a note if no Chromium is installed
 (Debian: `apt-get install chromium`), so that the test suite runs this check only where it can."""
 import argparse, json, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
 PROBE = """<script>
 window.addEventListener('load', () => setTimeout(() => {
-  const wide = [];
-  for (const el of document.querySelectorAll('main pre, main table, main .cell-output, main .sourceCode')) {
+  const vw = document.documentElement.clientWidth, wide = [], scrolls = [];
+  const first = el => (el.innerText || '').trim().split('\\n')[0].slice(0, 70);
+  for (const el of document.querySelectorAll('main pre, main table, main .cell-output')) {
     if (el.closest('.katex')) continue;
-    const over = el.scrollWidth - el.clientWidth;
-    if (over > 2 && getComputedStyle(el).overflowX !== 'visible' || el.getBoundingClientRect().right > document.documentElement.clientWidth + 2)
-      wide.push({tag: el.tagName.toLowerCase(), over: over, text: (el.innerText || '').trim().split('\\n')[0].slice(0, 70)});
+    const over = el.scrollWidth - el.clientWidth, code = !!el.closest('.cell-code') || !el.closest('.cell-output, table');
+    const cut = el.getBoundingClientRect().right > vw + 2 || (over > 2 && getComputedStyle(el).overflowX === 'hidden');
+    if (cut || (code && over > 2)) wide.push({tag: el.tagName.toLowerCase(), over: over, text: first(el)});
+    else if (over > 2) scrolls.push({tag: el.tagName.toLowerCase(), over: over, text: first(el)});
   }
   const pre = document.createElement('pre'); pre.id = '__browser_check';
-  pre.textContent = JSON.stringify({height: document.documentElement.scrollHeight, wide: wide});
+  pre.textContent = JSON.stringify({height: document.documentElement.scrollHeight, wide: wide, scrolls: scrolls});
   document.body.appendChild(pre);
 }, 300));
 </script>"""
@@ -58,7 +61,7 @@ def main(argv=None):
         r = measure(exe, q)
         bad = r.get('error') or (r['height'] or 0) > a.max_height or r['wide']
         probs += bool(bad)
-        print(f"{q.name:40} {r['height'] or '?':>7} px  {len(r['wide'])} blocks wider than their box" + (f"  {r['error']}" if r.get('error') else ''))
+        print(f"{q.name:40} {r['height'] or '?':>7} px  {len(r['wide'])} blocks cut or code scrolling, {len(r.get('scrolls', []))} outputs scrolling" + (f"  {r['error']}" if r.get('error') else ''))
         for w in r['wide'][:5]: print(f"    {w['tag']} +{w['over']} px: {w['text']}")
         if a.shots: run(exe, ['--window-size=1280,2400', f'--screenshot={(a.shots / q.with_suffix(".png").name).resolve()}', q.resolve().as_uri()])
     print(f'browser_check: {len(pages)} pages, {probs} with problems')
