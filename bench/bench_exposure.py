@@ -306,15 +306,17 @@ def plots(out:Path, summary:dict):
         ax.plot(xs, ys[:, 0], marker="o", label=m); ax.fill_between(xs, ys[:, 1], ys[:, 2], alpha=0.15)
     if "gold/nll-oracle" in summary["oracle"]:
         ax.axhline(summary["oracle"]["gold/nll-oracle"][0], color="k", ls="--", label="oracle's own NLL (held-out samples)")
-    ax.legend(fontsize=7); save_figure(fig, out / "training_curves.png")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1)); fig.set_size_inches(8.5, 3.6); fig.tight_layout()  # beside the intervals, not over them
+    save_figure(fig, out / "training_curves.png")
     save_figure(plot_exacc_err({m: e["exacc_err"]["greedy"] for m, e in ms.items()},
                                "%ExAccErr of greedy continuations (mean, 95% t over seeds)"), out / "exacc_err.png")
     others = [m for m in ms if m != BASELINE]
     if not others: return  # teacher forcing alone: nothing to compare
     names = ["heldout_nll", "greedy/nll-oracle", "sampled/nll-oracle", "sampled/kl-estimate", "greedy/%ExAccErr"]
+    names = [n for n in names if any(n in ms[m]["vs_teacher_forcing"] for m in others)]  # measures this run has
     fig, axs = None, None
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(12.5, 3.6)); axs = fig.subplots(1, len(names))
+    fig = Figure(figsize=(2.5 * len(names), 3.6)); axs = fig.subplots(1, len(names))
     others = [m for m in ms if m != BASELINE]
     for ax, n in zip(axs, names):
         vals = [ms[m]["vs_teacher_forcing"].get(n, [np.nan] * 3) for m in others]
