@@ -483,7 +483,8 @@ def _plot_curves(curves:dict[str, dict], title:str, xlabel:str, ylabel:str) -> F
         ys = np.array([c[x] for x in xs], dtype=float)
         ax.plot([float(x) for x in xs], ys[:, 0], marker="o", label=name)
         ax.fill_between([float(x) for x in xs], ys[:, 1], ys[:, 2], alpha=0.2)
-    if curves: ax.legend()
+    if curves:  # beside the axes, so that it covers no band
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1)); fig.set_size_inches(8, 3.6); fig.tight_layout()
     return fig
 
 # %% ../nbs/05_evaluation.ipynb #0ea7bf73

@@ -34,10 +34,9 @@ class Page(HTMLParser):
         cls = (a.get('class') or '').split()
         self.stack.append(tag)
         if tag == 'section': self.sections.append([len(self.stack), None, 0, 0])
-        if tag == 'div' and self.sections:
-            for sec in self.sections:
-                if 'cell-code' in cls: sec[2] += 1
-                if 'cell-output' in cls: sec[3] += 1
+        for sec in self.sections:  # a notebook cell's code (`pre.cell-code`) and its outputs (`div.cell-output`)
+            if 'cell-code' in cls: sec[2] += 1
+            if tag == 'div' and 'cell-output' in cls: sec[3] += 1
         if tag in ('h1', 'h2', 'h3', 'h4', 'h5', 'h6') and self.sections and self.sections[-1][1] is None: self.sections[-1][1] = ''
         if tag == 'span' and 'math' in cls: self._math.append([len(self.stack), False, ''])
         if self._math and 'katex' in cls: self._math[-1][1] = True
@@ -107,7 +106,7 @@ def selftest():
     import tempfile
     good = ('<html><head><link rel="stylesheet" href="site_libs/x.css"></head><body><h2 id="a">A</h2>'
             '<p><a href="b.html#b">b</a> <span class="math inline"><span class="katex">x</span></span> $5 and $6</p>'
-            '<section id="results" class="level2"><h2>Results</h2><div class="cell"><div class="sourceCode cell-code"><pre><code>table()</code></pre></div>'
+            '<section id="results" class="level2"><h2>Results</h2><div class="cell"><div class="sourceCode"><pre class="sourceCode cell-code"><code>table()</code></pre></div>'
             '<div class="cell-output cell-output-display"><table></table></div></div></section>'
             '<section id="setup" class="level2"><h2>Setup</h2><div class="cell"><div class="sourceCode cell-code"><pre><code>x = 1</code></pre></div></div></section></body></html>')
     bad = ('<html><head><script src="https://cdn.example/katex.js"></script></head><body><h2 id="b">B</h2><p>'
@@ -115,7 +114,7 @@ def selftest():
            '<span class="math inline">\\(x_t\\)</span> $$y$$ saved in /tmp/tmpab12/run and ~/fine</p>'
            '<pre><code>/root/.cache/x UserWarning: careful</code></pre>'
            '<section id="r" class="level2"><h2>The results</h2><p>Text.</p><section id="s" class="level3"><h3>Sweep</h3>'
-           '<div class="cell"><div class="sourceCode cell-code"><pre><code>display(table)</code></pre></div></div></section></section></body></html>')
+           '<div class="cell"><div class="sourceCode"><pre class="sourceCode python cell-code"><code>display(table)</code></pre></div></div></section></section></body></html>')
     with tempfile.TemporaryDirectory() as d:
         d = Path(d); (d / 'site_libs').mkdir(); (d / 'site_libs' / 'x.css').write_text('')
         (d / 'index.html').write_text(good); (d / 'b.html').write_text(good.replace('id="a"', 'id="b"'))
