@@ -144,22 +144,22 @@ def _step_timer():
 
 def _gold_logprobs(oracle, prompts:torch.Tensor, gold:torch.Tensor, batch_size:int=16) -> torch.Tensor:
     "The oracle's next-token log-probabilities (n, gen_len, vocab) along the gold continuations: the same for every run, so computed once."
-    from soft_sampling.evaluation import _next_token_logprobs
+    from soft_sampling.evaluation import next_token_logprobs
     with torch.no_grad():
-        return torch.cat([_next_token_logprobs(oracle, torch.cat([prompts[i:i + batch_size], gold[i:i + batch_size]], 1), prompts.shape[1])
+        return torch.cat([next_token_logprobs(oracle, torch.cat([prompts[i:i + batch_size], gold[i:i + batch_size]], 1), prompts.shape[1])
                           for i in range(0, len(prompts), batch_size)])
 
 def oracle_report(student, oracle, blocks:torch.Tensor, cfg:dict, seed:int, gold_cache:dict) -> dict:
     "`generation_report`'s oracle measures (NLL-oracle, %ExAccErr with 95% bootstrap intervals over prompts, seq-rep-4), with the oracle's pass over the gold text cached."
     import torch.nn.functional as F
-    from soft_sampling.evaluation import split_blocks, continue_prompts, oracle_scores, seq_rep_n, exacc_lengths, _ci, _next_token_logprobs
+    from soft_sampling.evaluation import split_blocks, continue_prompts, oracle_scores, seq_rep_n, exacc_lengths, rounded_ci, next_token_logprobs
     P, G = cfg["prefix_len"], cfg["gen_len"]
     prompts, gold = split_blocks(blocks, P, G)
     if "lo" not in gold_cache: gold_cache["lo"] = _gold_logprobs(oracle, prompts, gold)
     lo = gold_cache["lo"]
     student.eval()
     with torch.no_grad():
-        lm = torch.cat([_next_token_logprobs(student, blocks[i:i + 16, :P + G], P) for i in range(0, len(blocks), 16)])
+        lm = torch.cat([next_token_logprobs(student, blocks[i:i + 16, :P + G], P) for i in range(0, len(blocks), 16)])
     gold_sc = dict(nll_oracle=-lo.gather(-1, gold[..., None])[..., 0].mean(1), nll_model=-lm.gather(-1, gold[..., None])[..., 0].mean(1),
                    kl=F.kl_div(lm, lo, log_target=True, reduction="none").sum(-1))
     conts = {"greedy": continue_prompts(student, prompts, G, True, 16, seed),
@@ -173,8 +173,8 @@ def oracle_report(student, oracle, blocks:torch.Tensor, cfg:dict, seed:int, gold
         curves[name] = {}
         for l in exacc_lengths(G, tuple(cfg["lengths"])):
             rows = torch.stack([sc["kl"][:, :l].sum(1), gold_sc["kl"][:, :l].sum(1)], 1).double().numpy()
-            curves[name][l] = _ci(rows, statistic=lambda r: (r[:, 0].sum() / r[:, 1].sum() - 1) * 100, seed=seed)
-    return dict(measures={k: _ci(v, seed=seed) for k, v in items.items()}, exacc_err=curves, items=items)
+            curves[name][l] = rounded_ci(rows, statistic=lambda r: (r[:, 0].sum() / r[:, 1].sum() - 1) * 100, seed=seed)
+    return dict(measures={k: rounded_ci(v, seed=seed) for k, v in items.items()}, exacc_err=curves, items=items)
 
 def train_and_measure(method:str, seed:int, oracle, data:dict, cfg:dict, log=print, gold_cache:dict|None=None) -> dict:
     "Train one student with `method` and `seed`, then measure it on the held-out prefixes (the run's JSON record)."
@@ -300,23 +300,25 @@ def summarize(out:Path, cfg:dict, methods:list[str], seeds:list[int]) -> dict:
 
 def plots(out:Path, summary:dict):
     "training_curves.png, exacc_err.png, vs_teacher_forcing.png from the summary."
-    from soft_sampling.evaluation import plot_exacc_err, save_figure, _figure
+    from soft_sampling.evaluation import plot_exacc_err, save_figure, new_figure
     ms = summary["methods"]
-    fig, ax = _figure("Student NLL on held-out oracle samples (teacher forced)", "training step", "NLL per token (nats)")
+    fig, ax = new_figure("Student NLL on held-out oracle samples (teacher forced)", "training step", "NLL per token (nats)")
     for m, e in ms.items():
         xs = [int(k) for k in e["curve"]]; ys = np.array(list(e["curve"].values()))
         ax.plot(xs, ys[:, 0], marker="o", label=m); ax.fill_between(xs, ys[:, 1], ys[:, 2], alpha=0.15)
     if "gold/nll-oracle" in summary["oracle"]:
         ax.axhline(summary["oracle"]["gold/nll-oracle"][0], color="k", ls="--", label="oracle's own NLL (held-out samples)")
-    ax.legend(fontsize=7); save_figure(fig, out / "training_curves.png")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1)); fig.set_size_inches(8.5, 3.6); fig.tight_layout()  # beside the intervals, not over them
+    save_figure(fig, out / "training_curves.png")
     save_figure(plot_exacc_err({m: e["exacc_err"]["greedy"] for m, e in ms.items()},
                                "%ExAccErr of greedy continuations (mean, 95% t over seeds)"), out / "exacc_err.png")
     others = [m for m in ms if m != BASELINE]
     if not others: return  # teacher forcing alone: nothing to compare
     names = ["heldout_nll", "greedy/nll-oracle", "sampled/nll-oracle", "sampled/kl-estimate", "greedy/%ExAccErr"]
+    names = [n for n in names if any(n in ms[m]["vs_teacher_forcing"] for m in others)]  # measures this run has
     fig, axs = None, None
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(12.5, 3.6)); axs = fig.subplots(1, len(names))
+    fig = Figure(figsize=(2.5 * len(names), 3.6)); axs = fig.subplots(1, len(names))
     others = [m for m in ms if m != BASELINE]
     for ax, n in zip(axs, names):
         vals = [ms[m]["vs_teacher_forcing"].get(n, [np.nan] * 3) for m in others]

@@ -148,21 +148,23 @@ def summarize(out:Path, cfg:dict, methods:list[str], seeds:list[int]) -> dict:
 def plots(out:Path, summary:dict):
     "reward_curves.png (training reward, moving average of 5 steps) and heldout.png (accuracy and pass@k per method)."
     from matplotlib.figure import Figure
-    from soft_sampling.evaluation import save_figure, _figure
+    from soft_sampling.evaluation import save_figure, new_figure
     ms = summary["methods"]
-    fig, ax = _figure("GRPO training reward (exact match; mean over seeds, moving average of 5 steps)", "training step", "mean reward")
+    fig, ax = new_figure("GRPO training reward\n(exact match; mean over seeds, moving average of 5 steps)", "training step", "mean reward")
     for m, e in ms.items():
         if not e["reward_curve"]: continue
         y = np.array([v[0] for v in e["reward_curve"]]); w = min(5, len(y))
         ax.plot(np.arange(w, len(y) + 1), np.convolve(y, np.ones(w) / w, mode="valid"), label=m)
-    ax.legend(fontsize=7); save_figure(fig, out / "reward_curves.png")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1)); fig.tight_layout(); save_figure(fig, out / "reward_curves.png")
     names = measure_names(summary["config"])
     fig = Figure(figsize=(3 * len(names), 3.2)); axs = fig.subplots(1, len(names))
     for ax, n in zip(np.atleast_1d(axs), names):
         v = np.array([ms[m]["measures"][n] for m in ms], dtype=float); y = np.arange(len(ms))
-        ax.errorbar(v[:, 0], y, xerr=[v[:, 0] - v[:, 1], v[:, 2] - v[:, 0]], fmt="o", capsize=3)
+        lo, hi = np.clip(v[:, 1], 0, 1), np.clip(v[:, 2], 0, 1)  # a rate lies in [0, 1]; with 2 seeds a t interval reaches far beyond
+        ax.errorbar(v[:, 0], y, xerr=[v[:, 0] - lo, hi - v[:, 0]], fmt="o", capsize=3)
+        ax.set_xlim(-0.03, 1.03)
         ax.set_title(n, fontsize=8); ax.set_yticks(y); ax.set_yticklabels(list(ms) if n == names[0] else [], fontsize=7); ax.grid(alpha=0.3)
-    fig.suptitle(f"held-out questions ({summary['config']['n_eval']}): mean and 95% t interval over seeds; higher is better", fontsize=9)
+    fig.suptitle(f"held-out questions ({summary['config']['n_eval']}): mean and 95% t interval over seeds (cut to [0, 1]); higher is better", fontsize=9)
     save_figure(fig, out / "heldout.png")
 
 def table(summary:dict) -> str:

@@ -13,29 +13,9 @@ from jaxtyping import Float
 # %% auto #0
 __all__ = ['check_dist_args', 'ProbabilityDistributionArguments', 'SoftDistributionArguments', 'mode_for_alpha', 'mk_proba_dist']
 
-# %% ../nbs/00_distributions.ipynb #7e996882
-def _is_int(x) -> bool: return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-def _is_real(x) -> bool: return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-# %% ../nbs/00_distributions.ipynb #d86a2513
-def _check_count(
-    name:str, # The argument's name, for the message
-    value, # The value to check
-    low:int=1, # The smallest allowed value
-    none_ok:bool=False, # Also allow None ("all")
-):
-    "Raise a `ValueError` unless `value` is an int >= `low` (or None, where `none_ok`)."
-    if (value is None and none_ok) or (_is_int(value) and value >= low): return
-    raise ValueError(f"{name} must be an int >= {low}{' or None (all)' if none_ok else ''}, got {value!r}")
-
-# %% ../nbs/00_distributions.ipynb #b93baf48
-def _check_alphas(
-    name:str, # The argument's name, for the message
-    alphas, # The guidance weights to check
-):
-    "Raise a `ValueError` unless `alphas` is a non-empty list of numbers in [0, 1]."
-    ok = isinstance(alphas, (list, tuple)) and alphas and all(_is_real(a) and 0 <= a <= 1 for a in alphas)
-    if not ok: raise ValueError(f"{name} must be a non-empty list of numbers in [0, 1] (1: teacher forced, 0: free running), got {alphas!r}")
+# %% ../nbs/00_distributions.ipynb #ce05bd8c
+from .checks import is_int, is_real, check_count, check_alphas
+_is_int, _is_real, _check_count, _check_alphas = is_int, is_real, check_count, check_alphas  # the names other modules import from here
 
 # %% ../nbs/00_distributions.ipynb #be050088
 def check_dist_args(
@@ -45,15 +25,15 @@ def check_dist_args(
     min_p:float|None=None, # Drop tokens less likely than `min_p` times the most likely one; None: off
 ):
     "Raise a `ValueError`/`TypeError` naming the first invalid distribution setting."
-    if not _is_real(temperature) or not math.isfinite(temperature) or temperature < 0:
+    if not is_real(temperature) or not math.isfinite(temperature) or temperature < 0:
         raise ValueError(f"temperature must be a finite number >= 0 (0 means greedy), got {temperature!r}")
     if top_k is not None:
-        if not _is_int(top_k):
+        if not is_int(top_k):
             raise TypeError(f"top_k must be an int >= 0 or None (0 and None mean off), got {top_k!r}")
         if top_k < 0: raise ValueError(f"top_k must be an int >= 0 or None (0 and None mean off), got {top_k}")
-    if top_p is not None and not (_is_real(top_p) and 0 < top_p <= 1):
+    if top_p is not None and not (is_real(top_p) and 0 < top_p <= 1):
         raise ValueError(f"top_p must be a number in (0, 1] or None (None and 1 mean off), got {top_p!r}")
-    if min_p is not None and not (_is_real(min_p) and 0 <= min_p <= 1):
+    if min_p is not None and not (is_real(min_p) and 0 <= min_p <= 1):
         raise ValueError(f"min_p must be a number in [0, 1] or None (None means off), got {min_p!r}")
 
 # %% ../nbs/00_distributions.ipynb #861ddf56

@@ -14,17 +14,19 @@ from fastcore.meta import delegates
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 from transformers import DynamicCache, GenerationConfig
-from .distributions import check_dist_args, mk_proba_dist, mode_for_alpha, _is_int, _check_count, _check_alphas
+from .distributions import check_dist_args, mk_proba_dist, mode_for_alpha
+from .checks import is_int, check_count, check_alphas
 from .data import arithmetic_dataset, exact_match_reward, _check_text_file, check_prompt_rows
 from .soft_forward import soft_sampling_forward, cache_kwargs, unwrap_model
 
+
 # %% auto #0
 __all__ = ['CURVE_ALPHAS', 'EXACC_LENGTHS', 'ARITHMETIC_TASK', 'soft_loss_sums', 'loss_vs_alpha', 'curve_table', 'split_blocks',
-           'continue_prompts', 'check_same_vocab', 'oracle_scores', 'exacc_lengths', 'exacc_err', 'seq_rep_n',
-           'distinct_n', 'divergence_length', 'task_dataset', 'render_prompt', 'complete_prompts', 'pass_at_k',
-           'task_scores', 'bootstrap_ci', 'paired_bootstrap_ci', 'generation_report', 'task_report', 'report_table',
-           'plot_exacc_err', 'plot_pass_at_k', 'save_figure', 'plot_loss_vs_alpha', 'plot_history', 'plot_guidance',
-           'plot_reward', 'paired_differences']
+           'continue_prompts', 'check_same_vocab', 'next_token_logprobs', 'oracle_scores', 'exacc_lengths', 'exacc_err',
+           'seq_rep_n', 'distinct_n', 'divergence_length', 'task_dataset', 'render_prompt', 'complete_prompts',
+           'pass_at_k', 'task_scores', 'bootstrap_ci', 'paired_bootstrap_ci', 'rounded_ci', 'generation_report',
+           'task_report', 'report_table', 'new_figure', 'plot_exacc_err', 'plot_pass_at_k', 'save_figure',
+           'plot_loss_vs_alpha', 'plot_history', 'plot_guidance', 'plot_reward', 'paired_differences']
 
 # %% ../nbs/05_evaluation.ipynb #403fffdd
 @delegates(check_dist_args)
@@ -64,8 +66,8 @@ def loss_vs_alpha(
     **kwargs, # The soft inputs' distribution (`mk_proba_dist` settings)
 )->list[float]: # Mean loss per scored token at each alpha
     "The loss of `model` on `blocks` at each guidance weight in `alphas`, token-weighted, without gradient."
-    _check_alphas("alphas", alphas)
-    _check_count("batch_size", batch_size)
+    check_alphas("alphas", alphas)
+    check_count("batch_size", batch_size)
     if len(blocks) == 0: raise ValueError("blocks is empty: there is nothing to evaluate")
     device = next(model.parameters()).device
     total, was_training = torch.zeros(len(alphas), 2, dtype=torch.float64), model.training
@@ -100,7 +102,7 @@ def split_blocks(
     gen_len:int, # Tokens to continue for; the gold continuation is the block's next `gen_len` tokens
 )->tuple[torch.Tensor, torch.Tensor]: # (prompts (n, prefix_len), gold continuations (n, gen_len))
     "The prompts and gold continuations of held-out blocks."
-    _check_count("prefix_len", prefix_len); _check_count("gen_len", gen_len)
+    check_count("prefix_len", prefix_len); check_count("gen_len", gen_len)
     ids = blocks if isinstance(blocks, torch.Tensor) else torch.tensor([r["input_ids"] for r in blocks] if isinstance(blocks, list) else blocks["input_ids"])
     if ids.ndim != 2 or len(ids) == 0: raise ValueError("blocks is empty: there is nothing to continue")
     if prefix_len + gen_len > ids.shape[1]:
@@ -124,7 +126,7 @@ def continue_prompts(
     **kwargs, # The sampling distribution (`mk_proba_dist` settings), when not greedy
 )->torch.Tensor: # (n, gen_len) generated ids, on the CPU
     "Continue each prompt for `gen_len` tokens, greedy or sampled, batched on a KV cache."
-    _check_count("gen_len", gen_len); _check_count("batch_size", batch_size)
+    check_count("gen_len", gen_len); check_count("batch_size", batch_size)
     check_dist_args(**kwargs)
     device, was_training = next(model.parameters()).device, model.training
     gen = torch.Generator(device=device).manual_seed(seed)
@@ -162,9 +164,10 @@ def check_same_vocab(
                      f"token {diff!r} has id {b.get(diff)} vs {a.get(diff)}): pass an oracle with the same tokenizer")
 
 # %% ../nbs/05_evaluation.ipynb #ce8c79c1
-def _next_token_logprobs(model:nn.Module, ids:torch.Tensor, start:int) -> torch.Tensor:
+def next_token_logprobs(model:nn.Module, ids:torch.Tensor, start:int) -> torch.Tensor:
     "Log-probabilities (float32) of the tokens after position `start - 1`: those that predict ids[:, start:]."
     return model(input_ids=ids, use_cache=False).logits[:, start - 1:-1].float().log_softmax(-1)
+_next_token_logprobs = next_token_logprobs  # the name benchmarks imported
 
 def oracle_scores(
     model:nn.Module, # The model that was evaluated
@@ -186,8 +189,8 @@ def oracle_scores(
         with torch.no_grad():
             for sl in _batches(len(prompts), batch_size, progress, "oracle scores"):
                 ids = torch.cat([prompts[sl], continuations[sl]], 1)
-                lm = _next_token_logprobs(model, ids.to(next(model.parameters()).device), P).cpu()
-                lo = _next_token_logprobs(oracle, ids.to(next(oracle.parameters()).device), P).cpu()
+                lm = next_token_logprobs(model, ids.to(next(model.parameters()).device), P).cpu()
+                lo = next_token_logprobs(oracle, ids.to(next(oracle.parameters()).device), P).cpu()
                 tgt = continuations[sl][..., None]
                 out["nll_oracle"].append(-lo.gather(-1, tgt)[..., 0].mean(1))
                 out["nll_model"].append(-lm.gather(-1, tgt)[..., 0].mean(1))
@@ -201,7 +204,7 @@ EXACC_LENGTHS = (8, 16, 32, 64)  # lengths at which %ExAccErr is reported, clipp
 # %% ../nbs/05_evaluation.ipynb #47a12d5d
 def exacc_lengths(gen_len:int, lengths:tuple[int, ...]=EXACC_LENGTHS) -> list[int]:
     "The lengths of `lengths` up to `gen_len`, and `gen_len` itself when one is cut."
-    _check_count("gen_len", gen_len)
+    check_count("gen_len", gen_len)
     return sorted({min(l, gen_len) for l in lengths})
 
 # %% ../nbs/05_evaluation.ipynb #bf9d4f9c
@@ -225,7 +228,7 @@ def seq_rep_n(
     n:int, # n-gram length
 )->list[float]: # Per sequence: 1 - unique n-grams / n-grams (0 for a sequence shorter than n)
     "The share of repeated n-grams within each sequence (Welleck et al.'s seq-rep-n)."
-    _check_count("n", n)
+    check_count("n", n)
     return [1 - len(set(g)) / len(g) if (g := _ngrams(s, n)) else 0.0 for s in _rows(seqs)]
 
 # %% ../nbs/05_evaluation.ipynb #18a0e904
@@ -234,7 +237,7 @@ def distinct_n(
     n:int, # n-gram length
 )->float: # Unique n-grams / n-grams, pooled over `seqs` (0 if there is none)
     "The share of distinct n-grams among all n-grams of `seqs` (Li et al.'s distinct-n)."
-    _check_count("n", n)
+    check_count("n", n)
     grams = [g for s in _rows(seqs) for g in _ngrams(s, n)]
     return len(set(grams)) / len(grams) if grams else 0.0
 
@@ -261,7 +264,7 @@ def task_dataset(
     seed:int=1, # Seed of the arithmetic questions (GRPO trains on seed 0)
 )->Dataset: # Columns "prompt" (text or messages) and "answer"
     "The prompts and answers of a task."
-    _check_count("n", n)
+    check_count("n", n)
     if task == ARITHMETIC_TASK: return arithmetic_dataset(n=n, seed=seed)
     p = Path(task)
     if p.suffix not in (".json", ".jsonl"): raise ValueError(f"task must be 'arithmetic' or a .json/.jsonl file with 'prompt' and 'answer', got {task!r}")
@@ -301,7 +304,7 @@ def complete_prompts(
     **kwargs, # The sampling distribution (`mk_proba_dist` settings)
 )->list[list[str]]: # Per prompt, its `num_samples` completions
     "Greedy or sampled completions of each prompt, batched with `generate`."
-    _check_count("max_new_tokens", max_new_tokens); _check_count("num_samples", num_samples); _check_count("batch_size", batch_size)
+    check_count("max_new_tokens", max_new_tokens); check_count("num_samples", num_samples); check_count("batch_size", batch_size)
     if greedy and num_samples != 1: raise ValueError(f"num_samples must be 1 for greedy decoding, got {num_samples}")
     check_dist_args(**kwargs)
     d = dict(dict(temperature=1.0, top_k=None, top_p=None, min_p=None), **kwargs)
@@ -329,7 +332,7 @@ def pass_at_k(
     k:int, # Completions allowed
 )->float: # 1 - C(n-c, k) / C(n, k)
     "Chen et al.'s unbiased estimator of pass@k from `c` correct out of `n` samples."
-    _check_count("n", n); _check_count("k", k); _check_count("c", c, low=0)
+    check_count("n", n); check_count("k", k); check_count("c", c, low=0)
     if k > n: raise ValueError(f"k={k} is larger than n={n}: sample at least k completions")
     if c > n: raise ValueError(f"c={c} is larger than n={n}")
     if n - c < k: return 1.0
@@ -350,8 +353,8 @@ def task_scores(
     **kwargs, # The sampling distribution (`mk_proba_dist` settings)
 )->dict: # "accuracy": 0/1 per prompt; "pass@k": per prompt, for each k; "completions": the greedy completions
     "Greedy exact-match accuracy and pass@k of `model` on a prompt/answer dataset, per prompt."
-    _check_count("num_samples", num_samples, low=0)
-    if num_samples and any(not _is_int(k) or k < 1 or k > num_samples for k in pass_k):
+    check_count("num_samples", num_samples, low=0)
+    if num_samples and any(not is_int(k) or k < 1 or k > num_samples for k in pass_k):
         raise ValueError(f"pass_k must be ints from 1 to num_samples={num_samples}, got {list(pass_k)}")
     prompts, answers = list(dataset["prompt"]), list(dataset["answer"])
     greedy = [c[0] for c in complete_prompts(model, tokenizer, prompts, max_new_tokens, batch_size=batch_size, progress=progress)]
@@ -395,7 +398,10 @@ def paired_bootstrap_ci(
     return bootstrap_ci(np.stack([a, b], 1), lambda r: r[:, 0].mean() - r[:, 1].mean(), n_boot, level, seed)
 
 # %% ../nbs/05_evaluation.ipynb #9260da0e
-def _ci(values, **kw) -> list[float]: return [round(v, 6) for v in bootstrap_ci(values, **kw)]
+def rounded_ci(values, **kw) -> list[float]:
+    "`bootstrap_ci` of `values`, each number rounded to 6 decimals (as the reports store it)."
+    return [round(v, 6) for v in bootstrap_ci(values, **kw)]
+_ci = rounded_ci  # the name benchmarks imported
 
 @delegates(check_dist_args)
 def generation_report(
@@ -429,9 +435,9 @@ def generation_report(
             curves[name] = {}
             for l in exacc_lengths(gen_len, lengths):
                 rows = torch.stack([sc["kl"][:, :l].sum(1), gold_sc["kl"][:, :l].sum(1)], 1).double().numpy()
-                curves[name][l] = _ci(rows, statistic=lambda r: (r[:, 0].sum() / r[:, 1].sum() - 1) * 100, seed=seed)
+                curves[name][l] = rounded_ci(rows, statistic=lambda r: (r[:, 0].sum() / r[:, 1].sum() - 1) * 100, seed=seed)
             measures[f"{name}/%ExAccErr@{max(curves[name])}"] = curves[name][max(curves[name])]
-    measures |= {k: _ci(v, seed=seed) for k, v in items.items()}
+    measures |= {k: rounded_ci(v, seed=seed) for k, v in items.items()}
     return dict(prefix_len=prefix_len, gen_len=gen_len, blocks=len(prompts), measures=dict(sorted(measures.items())), exacc_err=curves, items=items)
 
 # %% ../nbs/05_evaluation.ipynb #2f9c16de
@@ -446,7 +452,7 @@ def task_report(
     "Greedy accuracy and pass@k of `model` on a task, with 95% bootstrap intervals over prompts."
     scores = task_scores(model, tokenizer, dataset, seed=seed, **kwargs)
     items = {k: v for k, v in scores.items() if k != "completions"}
-    measures = {k: _ci(v, seed=seed) for k, v in items.items()}
+    measures = {k: rounded_ci(v, seed=seed) for k, v in items.items()}
     return dict(prompts=len(dataset), measures=measures, pass_at_k={int(k[5:]): v for k, v in measures.items() if k.startswith("pass@")},
                 items=items, completions=scores["completions"])
 
@@ -465,24 +471,26 @@ def report_table(
     return "\n".join(lines)
 
 # %% ../nbs/05_evaluation.ipynb #a823a401
-def _figure(title:str, xlabel:str, ylabel:str):
+def new_figure(title:str, xlabel:str, ylabel:str):
     "A new figure with one set of axes, on the Agg canvas."
     fig = Figure(figsize=(6, 3.6))
     ax = fig.add_subplot()
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
     return fig, ax
+_figure = new_figure  # the name benchmarks imported
 
 # %% ../nbs/05_evaluation.ipynb #2272c000
 def _plot_curves(curves:dict[str, dict], title:str, xlabel:str, ylabel:str) -> Figure:
     "One line per model with its interval as a band: curves are model -> {x: [value, lower, upper]}."
-    fig, ax = _figure(title, xlabel, ylabel)
+    fig, ax = new_figure(title, xlabel, ylabel)
     for name, c in curves.items():
         xs = sorted(c, key=float)
         ys = np.array([c[x] for x in xs], dtype=float)
         ax.plot([float(x) for x in xs], ys[:, 0], marker="o", label=name)
         ax.fill_between([float(x) for x in xs], ys[:, 1], ys[:, 2], alpha=0.2)
-    if curves: ax.legend()
+    if curves:  # beside the axes, so that it covers no band
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1)); fig.set_size_inches(8, 3.6); fig.tight_layout()
     return fig
 
 # %% ../nbs/05_evaluation.ipynb #0ea7bf73
@@ -520,7 +528,7 @@ def plot_loss_vs_alpha(
 )->Figure:
     "Loss against guidance weight, one line per curve, from alpha 1 (teacher forced) to 0 (free running)."
     curve_table(alphas, curves)  # checks the lengths
-    fig, ax = _figure(title, "guidance alpha (1: teacher forced, 0: free-running soft rollout)", "loss (nats per token)")
+    fig, ax = new_figure(title, "guidance alpha (1: teacher forced, 0: free-running soft rollout)", "loss (nats per token)")
     for name, values in curves.items(): ax.plot(alphas, values, marker="o", label=name)
     ax.set_xlim(1.05, -0.05)
     if len(curves) > 1: ax.legend()
@@ -534,7 +542,7 @@ def plot_history(
     title:str="", # Title of the plot
 )->Figure:
     "Logged values of a Trainer run against the step."
-    fig, ax = _figure(title, "step", ylabel)
+    fig, ax = new_figure(title, "step", ylabel)
     labels = keys if isinstance(keys, dict) else {k: k for k in keys}
     for key, label in labels.items():
         points = [(h["step"], h[key]) for h in log_history if key in h and "step" in h]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, asdict
 from typing import Callable
-from .distributions import _is_int, _is_real
+from .checks import is_int, is_real
 
 # %% auto #0
 __all__ = ['AUTO_K_TAIL', 'SCHEDULES', 'GuidanceAlphaScheduler']
@@ -44,7 +44,7 @@ def _auto_k(schedule:str, window:float) -> float:
 def _check_k(schedule:str, k):
     "Raise a `ValueError` unless `k` is None or a number in the range of `schedule`'s curve."
     if k is None: return
-    if not (_is_real(k) and math.isfinite(k) and k > 0): raise ValueError(f"k must be a number > 0 or None (None: chosen from the window), got {k!r}")
+    if not (is_real(k) and math.isfinite(k) and k > 0): raise ValueError(f"k must be a number > 0 or None (None: chosen from the window), got {k!r}")
     if schedule == "exponential" and k >= 1: raise ValueError(f"k must be in (0, 1) for the exponential schedule (alpha ~ k**i), got {k}")
     if schedule == "inverse_sigmoid" and k < 1:
         raise ValueError(f"k must be >= 1 for the inverse_sigmoid schedule (alpha ~ k/(k+exp(i/k))), got {k}")
@@ -57,7 +57,7 @@ def _check_schedule_args(schedule, warmup_delay_ratio, warmup_ratio, min_alpha, 
     if schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
     for name, value in dict(warmup_delay_ratio=warmup_delay_ratio, warmup_ratio=warmup_ratio,
                             min_alpha=min_alpha, max_alpha=max_alpha).items():
-        if not (_is_real(value) and 0 <= value <= 1): raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        if not (is_real(value) and 0 <= value <= 1): raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
     if warmup_delay_ratio + warmup_ratio > 1 + 1e-9:  # the tolerance forgives float sums such as 0.7 + 0.3
         raise ValueError(f"warmup_delay_ratio + warmup_ratio must be <= 1 (the decay must end by the last step), "
                          f"got {warmup_delay_ratio} + {warmup_ratio}")
@@ -67,8 +67,8 @@ def _check_schedule_args(schedule, warmup_delay_ratio, warmup_ratio, min_alpha, 
 # %% ../nbs/03_schedules.ipynb #0b82d42b
 def _check_steps(step, num_steps):
     "Raise a `ValueError` unless `num_steps` is a positive int and `step` a number >= 0."
-    if not (_is_int(num_steps) and num_steps >= 1): raise ValueError(f"num_steps must be a positive int (the number of training steps), got {num_steps!r}")
-    if not (_is_real(step) and step >= 0): raise ValueError(f"step must be a number >= 0 (the global training step), got {step!r}")
+    if not (is_int(num_steps) and num_steps >= 1): raise ValueError(f"num_steps must be a positive int (the number of training steps), got {num_steps!r}")
+    if not (is_real(step) and step >= 0): raise ValueError(f"step must be a number >= 0 (the global training step), got {step!r}")
 
 # %% ../nbs/03_schedules.ipynb #5a19e663
 @dataclass

@@ -169,6 +169,16 @@ def render_doc(obj, name, lib, linkify=lambda s: s):
             ref = f"[`{base.__module__.split('.')[0]}.{base.__name__}`]({url})" if url else f"`{base.__module__}.{base.__name__}`"
             only_var = all(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for n, p in sig.parameters.items() if n != 'self')
             md.append(f"Takes the arguments of {ref}." if only_var else f"Other keyword arguments go to {ref}.")
+    if is_cls and own is None and rows:  # a subclass of a transformers/trl class: its inherited parameters are documented there
+        base = next((b for b in obj.__mro__[1:] if _foreign(b, lib) and b is not object), None)
+        try: base_ps = set(inspect.signature(base.__init__).parameters) if base is not None else set()
+        except (TypeError, ValueError): base_ps = set()
+        same = [r for r in rows if not r[3] and r[0] in base_ps]
+        if same:
+            rows = [r for r in rows if r not in same]
+            url = HF_DOCS.get(base.__name__)
+            ref = f"[`{base.__module__.split('.')[0]}.{base.__name__}`]({url})" if url else f"`{base.__module__}.{base.__name__}`"
+            md.append(f"{', '.join(f'`{r[0]}`' for r in same)}: as in {ref}.")
     if rows and any(r[3] for r in rows) or (own is not None and rows):
         t = ['| Parameter | Details |', '|---|---|']
         for n, a, d, x in rows:
@@ -199,6 +209,27 @@ def rewrite_show_docs(nb, lib, linkify=lambda s: s):
             o['data']['text/markdown'] = '---\n\n' + head + body
             n += 1
     return n
+
+# ---------------------------------------------------------------- prose
+_opt = re.compile(r'(?<![\w`/-])(--[A-Za-z][\w-]*)')  # a command-line option: `--temperature`, not "–temperature"
+_placeholder = re.compile(r'(?<![\w`])(\w+<\w+>\w*)')  # `eval_loss_alpha_<a>`, whose <a> a browser takes for a tag
+_code = re.compile(r'(```.*?```|`[^`\n]*`|\$\$.*?\$\$|\$[^$\n]*\$|\]\([^)]*\)|(?<!\w)<[^>\n]*>)', re.S)
+
+def protect_code(text):
+    "Markdown `text` with bare command-line options and `name_<x>` placeholders put in code spans (outside code, maths, link targets and tags)."
+    parts = _code.split(text)
+    for i in range(0, len(parts), 2):
+        t = _placeholder.sub(r'`\1`', parts[i])
+        parts[i] = _opt.sub(r'`\1`', t)
+    return ''.join(parts)
+
+def protect_notebook(nb):
+    "`protect_code` on the markdown cells and markdown outputs of notebook `nb` (a dict)."
+    for c in nb.get('cells', []):
+        if c.get('cell_type') == 'markdown': c['source'] = protect_code(_src(c['source']))
+        for o in c.get('outputs', []):
+            if 'text/markdown' in o.get('data', {}): o['data']['text/markdown'] = protect_code(_src(o['data']['text/markdown']))
+    return nb
 
 # ---------------------------------------------------------------- KaTeX
 KATEX_VERSION = '0.16.11'

@@ -45,9 +45,13 @@ if PATH="$PWD/tools:$PATH" nbdev_docs >"$log" 2>&1 && [ -f _docs/index.html ]; t
   # every page: relative links and anchors that exist, no network scripts, maths rendered, no machine paths or warnings
   # (--selftest first: the check finds each kind of problem on a made-up site)
   { python tools/check_site.py --selftest && python tools/check_site.py _docs; } || { echo "FAIL: the docs site has the problems above" >&2; status=1; }
+  # in headless Chromium, where it is installed: page heights, no code wider than its box, no output cut off
+  python tools/browser_check.py _docs || { echo "FAIL: code wider than its box, or cut off, on the pages above" >&2; status=1; }
 else
   cat "$log"; echo "FAIL: the docs site did not build" >&2; status=1
 fi
+python tools/bench_readme.py --check || status=1
+for nb in nbs/[0-9]*.ipynb; do grep -q "$(basename "$nb")" nbs/sidebar.yml || { echo "FAIL: $nb is not in nbs/sidebar.yml (the docs sidebar)" >&2; status=1; }; done
 if [ -n "$(git status --porcelain -- README.md)" ]; then
   echo "FAIL: README.md differs from what nbs/index.ipynb generates: run PATH=\"\$PWD/tools:\$PATH\" nbdev_readme and commit" >&2; status=1
 fi
