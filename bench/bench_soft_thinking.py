@@ -49,6 +49,7 @@ def parse(argv=None):
     ap.add_argument("--race_rows", type=int, default=8)
     ap.add_argument("--race_repeats", type=int, default=3)
     ap.add_argument("--sweep", action="store_true", help="also run SWEEP")
+    ap.add_argument("--decoders", default=None, help="comma-separated names: run only these (and generate), write no summary (to split a run across processes)")
     ap.add_argument("--race_only", action="store_true", help="only the speed race (printed, nothing written)")
     ap.add_argument("--markdown", action="store_true", help="print <out>/summary.json as a markdown table and exit")
     ap.add_argument("--seed", type=int, default=0)
@@ -187,6 +188,10 @@ def main(argv=None):
         print(json.dumps(race, indent=1)); return race
     data = multistep_arithmetic(a.prompts, seed=a.seed)
     decoders = dict(DECODERS) | (SWEEP if a.sweep else {})
+    if a.decoders:
+        only = a.decoders.split(",")
+        if unknown := [d for d in only if d not in decoders]: raise SystemExit(f"--decoders: unknown {unknown}; choose from {list(decoders)}")
+        decoders = {k: v for k, v in decoders.items() if k in only}
     cfg = dict(model=name, prompts=a.prompts, samples=a.samples, max_new_tokens=a.max_new_tokens, thinking_budget=a.thinking_budget,
                batch_size=a.batch_size, seed=a.seed, answer=ANSWER)
     print(f"{name}: {a.prompts} prompts x {a.samples} samples, {a.max_new_tokens} tokens (thinking budget {a.thinking_budget}), threads {torch.get_num_threads()}", flush=True)
@@ -200,6 +205,7 @@ def main(argv=None):
         f.write_text(json.dumps(dict(key=key, result=r)))
         runs[dname] = r
         print(f"{dname:18s} pass@1 {np.mean(r['correct']) / r['samples']:.3f}  {r['seconds']:.1f} s  ({time.time() - t0:.0f} s)", flush=True)
+    if a.decoders: return runs
     rf, rkey = out / "runs" / "speed_race.json", dict(model=name, rows=a.race_rows, tokens=a.race_tokens, repeats=a.race_repeats)
     if rf.is_file() and (saved := json.loads(rf.read_text())).get("key") == rkey: race = saved["result"]; print("speed race (reused)")
     else:
