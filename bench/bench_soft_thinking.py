@@ -49,7 +49,9 @@ def parse(argv=None):
     ap.add_argument("--race_rows", type=int, default=8)
     ap.add_argument("--race_repeats", type=int, default=3)
     ap.add_argument("--sweep", action="store_true", help="also run SWEEP")
+    ap.add_argument("--decoders", default=None, help="comma-separated names: run only these (and generate), write no summary (to split a run across processes)")
     ap.add_argument("--race_only", action="store_true", help="only the speed race (printed, nothing written)")
+    ap.add_argument("--markdown", action="store_true", help="print <out>/summary.json as a markdown table and exit")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(Path(__file__).parent / "soft_thinking"))
     a = ap.parse_args(argv)
@@ -140,9 +142,39 @@ def summarize(runs:dict, a) -> dict:
     diffs = {name: [round(v, 6) for v in paired_bootstrap_ci(p1[name], p1[ref], seed=a.seed)] for name in runs if name != ref}
     return dict(table=table, pass1_minus_hard_sampled=diffs)
 
+def markdown_table(summary:dict) -> str:
+    "The summary as a markdown table: one row per decoder, mean [95% interval] over prompts."
+    cell = lambda v: "-" if v is None else f"{v[0]:.3f} [{v[1]:.3f}, {v[2]:.3f}]"
+    t, diffs, race = summary["table"], summary["pass1_minus_hard_sampled"], summary["speed_race"]["ratio_to_generate"]
+    ks = sorted({int(k[5:]) for r in t.values() for k in r if k.startswith("pass@")})
+    head = ["decoder"] + [f"pass@{k}" for k in ks] + ["pass@1 - hard sampled", "thinking length", "tokens", "time per answer / generate", "speed race / generate"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, r in t.items():
+        d = diffs.get(name)
+        row = [name] + [cell(r.get(f"pass@{k}")) for k in ks] + [cell(d) if d else "-", cell(r["thinking_length"]), f"{r['tokens'][0]:.1f}",
+                                                                  f"{r['time_vs_generate']:.2f}", f"{race[name]:.2f}" if name in race else "-"]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+def findings(summary:dict) -> str:
+    "What the summary shows, in sentences generated from its numbers."
+    t, diffs, race = summary["table"], summary["pass1_minus_hard_sampled"], summary["speed_race"]["ratio_to_generate"]
+    p1 = {k: v["pass@1"][0] for k, v in t.items()}
+    best = max(p1, key=p1.get)
+    sig = [f"{k} ({d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}])" for k, d in diffs.items() if d[1] > 0 or d[2] < 0]
+    loops = {k: v for k, v in race.items() if k != "generate"}
+    faster = [k for k, v in loops.items() if v <= 1.0]
+    return (f"Highest pass@1: {best} ({p1[best]:.3f}). Decoders whose pass@1 differs from hard sampled chain of thought with a 95% interval "
+            f"that excludes 0: {', '.join(sig) or 'none'}. In the speed race, {len(faster)} of {len(loops)} loops are at least as fast as "
+            f"`generate` sampling ({', '.join(faster) or 'none'}); the time ratios range from {min(loops.values()):.2f} to {max(loops.values()):.2f}.")
+
 def main(argv=None):
     a = parse(argv)
-    out = Path(a.out); (out / "runs").mkdir(parents=True, exist_ok=True)
+    out = Path(a.out)
+    if a.markdown:
+        summary = json.loads((out / "summary.json").read_text())
+        print(markdown_table(summary)); print(); print(findings(summary)); return
+    (out / "runs").mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     if a.quick:
         from soft_sampling.testing import mk_tiny_model_and_tokenizer
@@ -156,6 +188,10 @@ def main(argv=None):
         print(json.dumps(race, indent=1)); return race
     data = multistep_arithmetic(a.prompts, seed=a.seed)
     decoders = dict(DECODERS) | (SWEEP if a.sweep else {})
+    if a.decoders:
+        only = a.decoders.split(",")
+        if unknown := [d for d in only if d not in decoders]: raise SystemExit(f"--decoders: unknown {unknown}; choose from {list(decoders)}")
+        decoders = {k: v for k, v in decoders.items() if k in only}
     cfg = dict(model=name, prompts=a.prompts, samples=a.samples, max_new_tokens=a.max_new_tokens, thinking_budget=a.thinking_budget,
                batch_size=a.batch_size, seed=a.seed, answer=ANSWER)
     print(f"{name}: {a.prompts} prompts x {a.samples} samples, {a.max_new_tokens} tokens (thinking budget {a.thinking_budget}), threads {torch.get_num_threads()}", flush=True)
@@ -169,7 +205,12 @@ def main(argv=None):
         f.write_text(json.dumps(dict(key=key, result=r)))
         runs[dname] = r
         print(f"{dname:18s} pass@1 {np.mean(r['correct']) / r['samples']:.3f}  {r['seconds']:.1f} s  ({time.time() - t0:.0f} s)", flush=True)
-    with torch.no_grad(): race = speed_race(model, tok, a)
+    if a.decoders: return runs
+    rf, rkey = out / "runs" / "speed_race.json", dict(model=name, rows=a.race_rows, tokens=a.race_tokens, repeats=a.race_repeats)
+    if rf.is_file() and (saved := json.loads(rf.read_text())).get("key") == rkey: race = saved["result"]; print("speed race (reused)")
+    else:
+        with torch.no_grad(): race = speed_race(model, tok, a)
+        rf.write_text(json.dumps(dict(key=rkey, result=race)))
     print("speed race, seconds (ratio to generate):", {k: f"{v:.2f} ({race['ratio_to_generate'][k]})" for k, v in race["seconds"].items()}, flush=True)
     summary = dict(config=cfg, decoders={k: v for k, v in decoders.items()}, threads=torch.get_num_threads(), torch=torch.__version__,
                    date=time.strftime("%Y-%m-%d"), **summarize(runs, a), speed_race=race)
