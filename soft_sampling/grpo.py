@@ -66,6 +66,10 @@ class SoftGRPOConfig(SoftDistributionArguments, GRPOConfig):
         except ValueError as e: raise ValueError(f"soft_{e}") from None
         super().__post_init__()
         if not self.temperature > 0: raise ValueError(f"temperature must be > 0: GRPO samples its completions, got {self.temperature!r}")
+        if isinstance(self.num_iterations, bool) or not isinstance(self.num_iterations, int) or self.num_iterations < 1:
+            raise ValueError(f"num_iterations must be an int >= 1, got {self.num_iterations!r}")
+        if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)) or not (math.isfinite(self.beta) and self.beta >= 0):
+            raise ValueError(f"beta must be a finite number >= 0 (0: no KL term), got {self.beta!r}")
         self._check_untruncated()
         self.sampling_distribution(); self.distribution()  # each raises naming its field
 
