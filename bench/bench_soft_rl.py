@@ -12,6 +12,7 @@ plus 0.1 when the answer holds an integer. Beta 0, one iteration per batch.
 
 A tiny random model learns little in this many steps: the benchmark measures the methods' cost (step-time ratios to stock)
 and whether their rewards differ at this size, with paired 95% intervals over seeds; it does not show that thinking helps.
+A step's time includes generation, so it also follows the completions' length (in summary.json with the rest).
 """
 from __future__ import annotations
 import argparse, json, re, sys, tempfile, time, warnings
@@ -87,7 +88,9 @@ def summarize(out:Path, cfg:dict) -> dict:
         mean = [float(np.mean(r["rewards"])) for r in rs]
         diff = [float(np.mean(r["rewards"]) - np.mean(base[r["seed"]]["rewards"])) for r in rs]
         ratio = [float(np.median(r["step_seconds"]) / np.median(base[r["seed"]]["step_seconds"])) for r in rs]
-        summary["methods"][m] = dict(reward=seed_ci(mean), reward_minus_stock=seed_ci(diff), step_time_ratio=seed_ci(ratio), n_seeds=len(rs))
+        length = [float(np.mean([x for x in r["completion_length"] if x is not None])) for r in rs]
+        summary["methods"][m] = dict(reward=seed_ci(mean), reward_minus_stock=seed_ci(diff), step_time_ratio=seed_ci(ratio),
+                                     completion_length=seed_ci(length), n_seeds=len(rs))
     (out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
