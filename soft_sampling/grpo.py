@@ -21,11 +21,13 @@ from .compat import (activation_checkpointing_off, cache_kwargs, gathered_parame
 from .soft_embeddings import SoftInputs, embedding_table, small_support, soft_inputs_forward, truncates, _SoftEmbedder
 from .randomness import gumbel_like, position_generator, sample_from, stable_seed
 from .deferred_grads import deferred_weight_grads
+from .thinking import embedding_rms, thinking_step
 from .soft_forward import ROLLOUT_DTYPES, check_rollout_dtype, _rollout_runner
 
 # %% auto #0
-__all__ = ['SOFT_ROLLOUTS', 'SOFT_GRADIENTS', 'SoftGRPOConfig', 'SoftGeneration', 'embedding_rms', 'gaussian_logp', 'gumbel_logp',
-           'soft_generate', 'through_inputs_logps', 'action_logps', 'SoftGRPOTrainer']
+__all__ = ['SOFT_ROLLOUTS', 'SOFT_GRADIENTS', 'THINKING', 'FORCED', 'ANSWER', 'SoftGRPOConfig', 'SoftGeneration', 'gaussian_logp',
+           'gumbel_logp', 'thinking_end_id', 'split_thinking', 'soft_generate', 'through_inputs_logps', 'action_logps',
+           'SoftGRPOTrainer']
 
 # %% ../nbs/07_grpo.ipynb #ac677e77
 SOFT_ROLLOUTS = ("soft", "mix", "multiplex", "gaussian", "gumbel")
@@ -44,6 +46,10 @@ class SoftGRPOConfig(SoftDistributionArguments, GRPOConfig):
     soft_gumbel_tau: float = field(default=0.1, metadata={"help": "soft_rollout='gumbel': temperature of the softmax over the Gumbel-perturbed log-probabilities that weights the input embeddings."})
     soft_gumbel_top_k: int = field(default=5, metadata={"help": "soft_rollout='gumbel': size of the support the Gumbel noise perturbs (0: the whole vocabulary, the only support whose estimator is exact)."})
     soft_gumbel_top_p: float = field(default=0.95, metadata={"help": "soft_rollout='gumbel': top-p applied within the top-k support (1: off)."})
+    soft_thinking_end: str | None = field(default=None, metadata={"help": "End-of-thinking token (a token string such as '</think>', or its id): the rollout thinks in soft steps until its text token is this one, then answers in discrete tokens scored as stock GRPO; None: every step soft."})
+    soft_thinking_budget: int | None = field(default=None, metadata={"help": "Most thinking steps; then the end-of-thinking token is forced (not an action of the loss). None: max_completion_length - 1."})
+    soft_cold_stop_steps: int | None = field(default=None, metadata={"help": "Cold Stop: force the end-of-thinking token after this many thinking steps in a row whose sampling entropy is below soft_cold_stop_entropy (None: off)."})
+    soft_cold_stop_entropy: float = field(default=0.01, metadata={"help": "Cold Stop's entropy threshold (nats)."})
     soft_rollout_dtype: str | None = field(default=None, metadata={"help": "Dtype of the soft rollout that generates completions, e.g. bfloat16: faster, not exact (default: the model's dtype; the log-probabilities for the loss are recomputed in the model's dtype).", "choices": list(ROLLOUT_DTYPES)})
 
     def __post_init__(self):
@@ -55,10 +61,15 @@ class SoftGRPOConfig(SoftDistributionArguments, GRPOConfig):
         if isinstance(self.soft_multiplex_k, bool) or not isinstance(self.soft_multiplex_k, int) or self.soft_multiplex_k < 1:
             raise ValueError(f"soft_multiplex_k must be an int >= 1, got {self.soft_multiplex_k!r}")
         self._check_exact_rollouts()
+        self._check_thinking()
         try: check_rollout_dtype(self.soft_rollout_dtype)
         except ValueError as e: raise ValueError(f"soft_{e}") from None
         super().__post_init__()
         if not self.temperature > 0: raise ValueError(f"temperature must be > 0: GRPO samples its completions, got {self.temperature!r}")
+        if isinstance(self.num_iterations, bool) or not isinstance(self.num_iterations, int) or self.num_iterations < 1:
+            raise ValueError(f"num_iterations must be an int >= 1, got {self.num_iterations!r}")
+        if isinstance(self.beta, bool) or not isinstance(self.beta, (int, float)) or not (math.isfinite(self.beta) and self.beta >= 0):
+            raise ValueError(f"beta must be a finite number >= 0 (0: no KL term), got {self.beta!r}")
         self._check_untruncated()
         self.sampling_distribution(); self.distribution()  # each raises naming its field
 
@@ -68,11 +79,28 @@ class SoftGRPOConfig(SoftDistributionArguments, GRPOConfig):
         if self.soft_gradient == "through_inputs" and self.soft_rollout not in ("soft", "mix"):
             raise ValueError(f"soft_gradient='through_inputs' applies to soft_rollout 'soft' or 'mix' (the inputs of {self.soft_rollout!r} are recorded actions, already exact), got soft_rollout={self.soft_rollout!r}")
         if not _positive(self.soft_gaussian_sigma): raise ValueError(f"soft_gaussian_sigma must be a number > 0, got {self.soft_gaussian_sigma!r}")
+        if self.soft_rollout == "gaussian" and (self.num_iterations != 1 or self.beta != 0):
+            raise ValueError(f"soft_rollout='gaussian' needs num_iterations=1 and beta=0 (got {self.num_iterations}, {self.beta}): its log-densities over the hidden size move by far more than 1 per update, so trl's importance ratio and KL estimate overflow")
         if not _positive(self.soft_gumbel_tau): raise ValueError(f"soft_gumbel_tau must be a number > 0, got {self.soft_gumbel_tau!r}")
         if isinstance(self.soft_gumbel_top_k, bool) or not isinstance(self.soft_gumbel_top_k, int) or self.soft_gumbel_top_k < 0:
             raise ValueError(f"soft_gumbel_top_k must be an int >= 0 (0: the whole vocabulary), got {self.soft_gumbel_top_k!r}")
         if not _positive(self.soft_gumbel_top_p) or self.soft_gumbel_top_p > 1:
             raise ValueError(f"soft_gumbel_top_p must be a number in (0, 1], got {self.soft_gumbel_top_p!r}")
+
+    def _check_thinking(self):
+        "Raise a `ValueError` naming the first invalid thinking setting (the end token itself is checked against the tokenizer by the trainer)."
+        end, budget, steps = self.soft_thinking_end, self.soft_thinking_budget, self.soft_cold_stop_steps
+        if end is not None and (isinstance(end, bool) or not isinstance(end, (str, int)) or end == "" or (isinstance(end, int) and end < 0)):
+            raise ValueError(f"soft_thinking_end must be a token string, a token id >= 0 or None, got {end!r}")
+        if budget is not None:
+            if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0: raise ValueError(f"soft_thinking_budget must be an int >= 0 or None, got {budget!r}")
+            if end is None: raise ValueError("soft_thinking_budget needs soft_thinking_end (the token that ends the thinking phase)")
+            if self.max_completion_length is not None and budget >= self.max_completion_length:
+                raise ValueError(f"soft_thinking_budget={budget} leaves no room for the end-of-thinking token and an answer in max_completion_length={self.max_completion_length}: lower it below max_completion_length")
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int) or steps < 1):
+            raise ValueError(f"soft_cold_stop_steps must be an int >= 1 or None (off), got {steps!r}")
+        if isinstance(self.soft_cold_stop_entropy, bool) or not isinstance(self.soft_cold_stop_entropy, (int, float)) or not self.soft_cold_stop_entropy >= 0:
+            raise ValueError(f"soft_cold_stop_entropy must be a number >= 0, got {self.soft_cold_stop_entropy!r}")
 
     def _check_untruncated(self):
         "The exact estimators score the distribution they sample from: refuse trl's top_k/top_p/min_p, which trl scores over the whole vocabulary."
@@ -105,6 +133,7 @@ class SoftGeneration:
     entropy: Tensor  # (batch, steps) entropy of the sampling distribution
     support_size: Tensor  # (batch, steps) tokens in the support of the soft distribution
     actions: Tensor|None = None  # (batch, steps, k) rollout 'gumbel': the perturbed log-probabilities over each step's support (-inf outside it)
+    phase: Tensor|None = None  # (batch, steps) with a thinking phase: THINKING, FORCED (the end token forced: not an action) or ANSWER
 
 # %% ../nbs/07_grpo.ipynb #d29f2212
 def _soft_step(p, token, w, embed:_SoftEmbedder, sparse:bool=True) -> SoftInputs:
@@ -131,10 +160,6 @@ def _f32(t:Tensor) -> Tensor:
     "`t` in float32, or float64 if it is already: the precision the log-probabilities are computed in."
     return t if t.dtype == torch.float64 else t.float()
 
-def embedding_rms(emb:nn.Module, vocab_size:int, device) -> Tensor:
-    "Root mean square of the embedding table's entries (differentiable): the unit of `soft_gaussian_sigma`."
-    return embedding_table(emb, vocab_size, device).pow(2).mean().sqrt()
-
 def gaussian_logp(
     x:Tensor, # (..., hidden) the recorded noisy inputs
     mean:Tensor, # (..., hidden) p @ E under the current parameters
@@ -156,17 +181,69 @@ def gumbel_logp(
     return torch.where(valid, -e - torch.exp(-e), 0.0).sum(-1)
 
 # %% ../nbs/07_grpo.ipynb #2ec7b448
-def _gumbel_step(logits:Tensor, support:ProbabilityDistributionArguments, tau:float, g:torch.Generator):
-    "One `gumbel` step: the support's Gumbel-perturbed log-probabilities g, the text token ids[argmax g], its log-density and the input softmax(g / tau) @ E[ids]."
-    pi = mk_proba_dist(logits, **support.to_dict())
-    n = int((pi > 0).sum(-1).max())
-    ids = pi.topk(n, dim=-1).indices  # (B, n), padded with tokens outside a row's support
-    valid = pi.gather(-1, ids) > 0
-    sel = _f32(logits).gather(-1, ids) / support.temperature
-    logpi = torch.log_softmax(sel.masked_fill(~valid, -math.inf), -1)
-    gg = torch.where(valid, logpi + gumbel_like(ids.shape, g, logits.device).to(logpi.dtype), -math.inf)
-    token = ids.gather(-1, gg.argmax(-1, keepdim=True)).squeeze(-1)
-    return token, gumbel_logp(sel, gg), SoftInputs(ids, torch.softmax(gg / tau, -1)), gg
+def _rollout_step(rollout:str, logits:Tensor, q:Tensor, g:torch.Generator, emb:nn.Module, embed:_SoftEmbedder, sparse:bool,
+                  sampling:ProbabilityDistributionArguments, soft:ProbabilityDistributionArguments, mix_weight:float, multiplex_k:int,
+                  gaussian_std:float, gumbel_tau:float, gumbel_support:ProbabilityDistributionArguments):
+    "One soft step of a rollout from its logits: the text token, its log-probability (or density), the input as `SoftInputs`, and the recorded action (`gumbel`'s g, -inf outside the support)."
+    B, V, dev = logits.shape[0], logits.shape[-1], logits.device
+    logp_all = torch.log_softmax(logits / sampling.temperature, -1)
+    if rollout == "multiplex":
+        drawn = torch.multinomial(q, multiplex_k, replacement=True, generator=g)  # (B, K) i.i.d. from q
+        return drawn[:, 0], logp_all.gather(-1, drawn).sum(-1), SoftInputs(drawn, torch.full(drawn.shape, 1 / multiplex_k, device=dev)), None
+    if rollout == "gumbel":  # the soft-thinking step, on the whole recorded support
+        st = thinking_step(logits, "gumbel", gumbel_support, g, max_topk=gumbel_support.top_k or V, gumbel_tau=gumbel_tau, entropy=False)
+        gg = st.noise.masked_fill(st.probs == 0, -math.inf)
+        return st.token, gumbel_logp(logits.gather(-1, st.ids) / gumbel_support.temperature, gg), st.inputs, gg
+    if rollout == "gaussian":  # the soft-thinking step over the whole vocabulary (p' @ E + noise), recorded as one vector, and a sampled text token
+        st = thinking_step(logits, "gaussian", soft, g, max_topk=V, gaussian_std=gaussian_std, hidden_size=emb.weight.shape[-1], entropy=False)
+        token = sample_from(q, torch.rand(B, generator=g, device=dev))
+        x = st.inputs.embed(emb)
+        mean = x - st.noise.to(x.dtype)
+        lp = logp_all.gather(-1, token[:, None]).squeeze(-1) + gaussian_logp(x, mean, gaussian_std)
+        return token, lp, SoftInputs(token[:, None], torch.zeros(B, 1, device=dev), x), None
+    token = sample_from(q, torch.rand(B, generator=g, device=dev))
+    p = q if soft == sampling else mk_proba_dist(logits, **soft.to_dict())
+    return token, logp_all.gather(-1, token[:, None]).squeeze(-1), _soft_step(p, token, mix_weight if rollout == "mix" else 0.0, embed, sparse), None
+
+# %% ../nbs/07_grpo.ipynb #74cb603a
+def _where_inputs(m:Tensor, a:SoftInputs, b:SoftInputs) -> SoftInputs:
+    "Row-wise `a` where `m` (batch,) else `b`, padded to a common width."
+    K = max(a.indices.shape[-1], b.indices.shape[-1])
+    pad = lambda t: F.pad(t, (0, K - t.shape[-1]))
+    c = None
+    if a.constant is not None or b.constant is not None:
+        z = (a.constant if a.constant is not None else b.constant)
+        c = torch.where(m[:, None], a.constant if a.constant is not None else torch.zeros_like(z), b.constant if b.constant is not None else torch.zeros_like(z))
+    return SoftInputs(torch.where(m[:, None], pad(a.indices), pad(b.indices)), torch.where(m[:, None], pad(a.weights.float()), pad(b.weights.float())), c)
+
+# %% ../nbs/07_grpo.ipynb #6ec86aef
+THINKING, FORCED, ANSWER = 0, 1, 2  # the phase of a rollout step: a soft thinking step, the end-of-thinking token forced, a discrete answer token
+
+def thinking_end_id(
+    end:str|int|None, # A token string (e.g. "</think>"), a token id, or None
+    tokenizer, # The policy's tokenizer
+)->int|None:
+    "The end-of-thinking token's id, or a `ValueError` naming `soft_thinking_end` when the tokenizer does not have it."
+    if end is None: return None
+    V = len(tokenizer)
+    if isinstance(end, int):
+        if not 0 <= end < V: raise ValueError(f"soft_thinking_end={end} is not a token id of the tokenizer (0..{V - 1})")
+        return end
+    i = tokenizer.convert_tokens_to_ids(end)
+    if isinstance(i, int) and i != tokenizer.unk_token_id: return i
+    ids = tokenizer.encode(end, add_special_tokens=False)
+    if len(ids) == 1: return ids[0]
+    raise ValueError(f"soft_thinking_end={end!r} is not a token of the tokenizer (it encodes to {len(ids)} tokens): add it as a special token, or pass a token id")
+
+def split_thinking(
+    completion_ids:list[list[int]], # The completions' tokens
+    end:int, # The end-of-thinking token
+    tokenizer, # Decodes them
+)->tuple[list[str], list[str]]: # The thinking texts and the answers (empty when the thinking never ended)
+    "Split each completion at its first end-of-thinking token."
+    cut = [ids.index(end) if end in ids else len(ids) for ids in completion_ids]
+    dec = lambda xs: tokenizer.batch_decode(xs, skip_special_tokens=True)
+    return dec([ids[:j] for ids, j in zip(completion_ids, cut)]), dec([ids[j + 1:] for ids, j in zip(completion_ids, cut)])
 
 # %% ../nbs/07_grpo.ipynb #15808aac
 @torch.no_grad()
@@ -184,34 +261,44 @@ def soft_generate(
     soft:ProbabilityDistributionArguments|None=None, # The distribution the soft inputs mix over; None: `sampling`
     seed:int=0, # Seed of the step generators
     rollout_dtype:torch.dtype|str|None=None, # Run the rollout on a cached copy of the weights in this dtype (e.g. torch.bfloat16); None: the model's
-    gaussian_sigma:float=0.33, # "gaussian": noise standard deviation, in units of `embedding_rms`
+    gaussian_sigma:float=0.33, # "gaussian": noise standard deviation, in units of the embeddings' RMS (`embedding_rms`)
     gumbel_tau:float=0.1, # "gumbel": temperature of the softmax over the perturbed log-probabilities
     gumbel_support:ProbabilityDistributionArguments|None=None, # "gumbel": the distribution whose support is perturbed; None: top-k 5, top-p 0.95 at the sampling temperature
+    thinking_end:int|None=None, # End-of-thinking token: the soft steps think until their text token is it, then discrete tokens answer; None: every step soft
+    thinking_budget:int|None=None, # Most thinking steps, after which `thinking_end` is forced (None: max_new_tokens - 1)
+    cold_stop_entropy:float=0.01, # Cold Stop: a thinking step is calm when the sampling distribution's entropy is below this
+    cold_stop_steps:int|None=None, # Cold Stop: force `thinking_end` after this many calm steps in a row (None: off)
 )->SoftGeneration:
     "Sample completions for a batch of prompts with soft inputs, recording each input and each token's log-probability."
     if rollout not in SOFT_ROLLOUTS: raise ValueError(f"rollout must be one of {SOFT_ROLLOUTS}, got {rollout!r}")
-    sampling = ProbabilityDistributionArguments() if sampling is None else sampling
-    soft = sampling if soft is None else soft
     for name, d in (("sampling", sampling), ("soft", soft), ("gumbel_support", gumbel_support)):
         if not isinstance(d, (ProbabilityDistributionArguments, type(None))):
             raise TypeError(f"{name} must be a ProbabilityDistributionArguments or None, got {type(d).__name__}")
+    sampling = ProbabilityDistributionArguments() if sampling is None else sampling
+    soft = sampling if soft is None else soft
     gumbel_support = ProbabilityDistributionArguments(temperature=sampling.temperature, top_k=5, top_p=0.95) if gumbel_support is None else gumbel_support
-    temperature = sampling.temperature
-    sampling_kw, soft_kw = sampling.to_dict(), soft.to_dict()
-    if not temperature > 0: raise ValueError(f"sampling temperature must be > 0, got {temperature}")
+    if not sampling.temperature > 0: raise ValueError(f"sampling temperature must be > 0, got {sampling.temperature}")
+    budget = max_new_tokens - 1 if thinking_budget is None else thinking_budget
+    if thinking_end is not None and not 0 <= budget < max_new_tokens:
+        raise ValueError(f"thinking_budget must be in [0, max_new_tokens - 1] (room for the end token), got {thinking_budget!r} with max_new_tokens={max_new_tokens}")
+    sampling_kw = sampling.to_dict()
     core = unwrap_model(model)
     runner, low_precision = _rollout_runner(core, check_rollout_dtype(rollout_dtype))
     if runner is not None: model = core = runner
     emb = input_embedding_module(core)
-    embed, sparse = _SoftEmbedder(emb, sparse=False), truncates(**soft_kw)
+    step_kw = dict(emb=emb, embed=_SoftEmbedder(emb, sparse=False), sparse=truncates(**soft.to_dict()), sampling=sampling, soft=soft,
+                   mix_weight=mix_weight, multiplex_k=multiplex_k, gumbel_tau=gumbel_tau, gumbel_support=gumbel_support,
+                   gaussian_std=gaussian_sigma * embedding_rms(core) if rollout == "gaussian" else 0.0)
     B, dev = prompt_ids.shape[0], prompt_ids.device
     mask = attention_mask.long()
     pos = position_ids_from_mask(mask)
     eos = torch.tensor(eos_token_ids, device=dev)
     cache = DynamicCache(config=core.config)
     kv = cache_kwargs(core, cache)
-    ids, logps, ents, sups, parts, actions = [], [], [], [], [], []
+    ids, logps, ents, sups, parts, actions, phases = [], [], [], [], [], [], []
     done = torch.zeros(B, dtype=torch.bool, device=dev)
+    phase = torch.zeros(B, dtype=torch.long, device=dev) if thinking_end is None else torch.full((B,), THINKING, device=dev)
+    think_len, calm = torch.zeros(B, dtype=torch.long, device=dev), torch.zeros(B, dtype=torch.long, device=dev)
     with activation_checkpointing_off(core), gathered_parameters(core), low_precision:  # under FSDP2: one all-gather for the whole rollout
         out = model(input_ids=prompt_ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1, **kv)
         next_pos = pos[:, -1] + 1
@@ -219,29 +306,27 @@ def soft_generate(
             logits = _f32(out.logits[:, -1])
             g = position_generator(seed, k, dev)
             q = mk_proba_dist(logits, **sampling_kw)
-            logp_all = torch.log_softmax(logits / temperature, -1)
-            if rollout == "multiplex":
-                drawn = torch.multinomial(q, multiplex_k, replacement=True, generator=g)  # (B, K) i.i.d. from q
-                token, lp = drawn[:, 0], logp_all.gather(-1, drawn).sum(-1)
-                step = SoftInputs(drawn, torch.full(drawn.shape, 1 / multiplex_k, device=dev))
-            elif rollout == "gumbel":
-                token, lp, step, act = _gumbel_step(logits, gumbel_support, gumbel_tau, g)
-                actions.append(act)
-            else:
-                token = sample_from(q, torch.rand(B, generator=g, device=dev))
-                lp = logp_all.gather(-1, token[:, None]).squeeze(-1)
-                if rollout == "gaussian":
-                    mean = embed(mk_proba_dist(logits, **soft_kw))
-                    sigma = gaussian_sigma * embedding_rms(emb, logits.shape[-1], dev)
-                    x = mean + sigma * torch.randn(mean.shape, generator=g, device=dev, dtype=mean.dtype)
-                    lp = lp + gaussian_logp(x, mean, sigma)
-                    step = SoftInputs(token[:, None], torch.zeros(B, 1, device=dev), x)
-                else:
-                    w = mix_weight if rollout == "mix" else 0.0
-                    p = q if soft == sampling else mk_proba_dist(logits, **soft_kw)
-                    step = _soft_step(p, token, w, embed, sparse)
+            token, lp, step, act = _rollout_step(rollout, logits, q, g, **step_kw)
+            if thinking_end is not None:
+                thinking = phase == THINKING
+                if cold_stop_steps is not None:
+                    calm = torch.where(thinking & (torch.special.entr(q).sum(-1) < cold_stop_entropy), calm + 1, 0)
+                    thinking = thinking & (calm < cold_stop_steps)
+                forcing = (phase == THINKING) & ((think_len >= budget) | ~thinking)  # the budget is spent, or Cold Stop
+                thinking = thinking & ~forcing
+                answer = sample_from(q, torch.rand(B, generator=g, device=dev))
+                hard = torch.where(forcing, torch.full_like(answer, thinking_end), answer)
+                token = torch.where(thinking, token, hard)
+                lp = torch.where(thinking, lp, torch.where(forcing, 0.0, torch.log_softmax(logits / sampling.temperature, -1).gather(-1, answer[:, None]).squeeze(-1)).to(lp.dtype))
+                step = _where_inputs(thinking, step, SoftInputs(hard[:, None], torch.ones(B, 1, device=dev)))
+                if act is not None: act = act.masked_fill(~thinking[:, None], -math.inf)
+                step_phase = torch.where(thinking, THINKING, torch.where(forcing, FORCED, ANSWER))
+                think_len = think_len + thinking.long()
+                phase = torch.where(forcing | (thinking & (token == thinking_end)), ANSWER, phase)
+            else: step_phase = phase
             token = token.masked_fill(done, pad_token_id)
-            ids.append(token); logps.append(lp.masked_fill(done, 0.0)); parts.append(step)
+            ids.append(token); logps.append(lp.masked_fill(done, 0.0)); parts.append(step); phases.append(step_phase)
+            if act is not None: actions.append(act)
             ents.append(torch.special.entr(q).sum(-1)); sups.append((q > 0).sum(-1))
             done = done | torch.isin(token, eos)
             if bool(done.all()) or k == max_new_tokens - 1: break
@@ -258,7 +343,7 @@ def soft_generate(
         n = max(a.shape[-1] for a in actions)
         acts = torch.stack([F.pad(a, (0, n - a.shape[-1]), value=-math.inf) for a in actions], 1)
     return SoftGeneration(completion_ids, completion_mask, torch.stack(logps, 1), _stack_steps(parts),
-                          torch.stack(ents, 1), torch.stack(sups, 1).float(), acts)
+                          torch.stack(ents, 1), torch.stack(sups, 1).float(), acts, None if thinking_end is None else torch.stack(phases, 1))
 
 # %% ../nbs/07_grpo.ipynb #891eeb43
 def _pad_steps(t:Tensor, C:int) -> Tensor:
@@ -281,7 +366,7 @@ def through_inputs_logps(
     input_ids:Tensor, # (batch, prompt + C) prompts (left-padded) and completions
     prompt_mask:Tensor, # (batch, prompt) 1 for real prompt tokens
     C:int, # Completion length
-    mix_weight:float, # Weight of the sampled token (0: "soft")
+    mix_weight:float|Tensor, # Weight of the sampled token (0: "soft"), or (batch, C) one per position (1: a discrete step)
     soft:ProbabilityDistributionArguments, # The distribution the soft inputs mix over
     temperature:float, # Of the sampled tokens' distribution
 )->tuple[Tensor, Tensor]: # (batch, C) log-probabilities and entropies
@@ -296,14 +381,16 @@ def through_inputs_logps(
     with activation_checkpointing_off(core), (deferred_weight_grads(core, emb) if grad else nullcontext()) as ops:
         embed = _SoftEmbedder(emb, truncates(**soft.to_dict()), ops)
         out = model(input_ids=input_ids[:, :P], attention_mask=mask[:, :P], position_ids=pos[:, :P], use_cache=True, logits_to_keep=1, **kv)
-        gold = SoftInputs(input_ids[:, P:, None], torch.ones(B, C, 1, device=input_ids.device)).embed(emb) if mix_weight else None  # as the record embeds it
+        w = torch.as_tensor(mix_weight, dtype=torch.float32, device=input_ids.device).expand(B, C)
+        gold = SoftInputs(input_ids[:, P:, None], torch.ones(B, C, 1, device=input_ids.device)).embed(emb) if bool((w > 0).any()) else None  # as the record embeds it
         for k in range(C):
             logits = _f32(out.logits[:, -1])
             lp_all = torch.log_softmax(logits / temperature, -1)
             lps.append(lp_all.gather(-1, input_ids[:, P + k, None]).squeeze(-1)); ents.append(-(lp_all.exp() * lp_all).sum(-1))
             if k == C - 1: break
-            x = (1 - mix_weight) * embed(mk_proba_dist(logits, **soft.to_dict()))
-            if mix_weight: x = x + mix_weight * gold[:, k]
+            wk = w[:, k, None]
+            x = (1 - wk) * embed(mk_proba_dist(logits, **soft.to_dict()))
+            if gold is not None: x = x + wk * gold[:, k]
             out = model(inputs_embeds=x[:, None], attention_mask=mask[:, :P + k + 1],
                         position_ids=pos[:, P + k:P + k + 1], use_cache=True, **kv)
     return torch.stack(lps, 1), torch.stack(ents, 1)
@@ -334,6 +421,7 @@ _TRL_OVERRIDES = {  # GRPOTrainer's private methods SoftGRPOTrainer overrides: t
     "_generate_and_score_completions": ("inputs",),
     "_compute_loss": ("model", "inputs"),
     "_get_per_token_logps_and_entropies": ("model", "input_ids", "attention_mask", "logits_to_keep", "batch_size", "compute_entropy", "compute_aux_loss"),
+    "_calculate_rewards": ("inputs", "prompts", "completions", "completion_ids_list"),
 }
 _TRL_ATTRIBUTES = ("use_vllm", "tools", "use_transformers_continuous_batching", "environment_factories", "max_completion_length",
                    "eos_token_ids", "_tokenizer", "_metrics", "temperature", "model_wrapped", "accelerator")  # read by the overrides
@@ -364,10 +452,12 @@ class SoftGRPOTrainer(GRPOTrainer):
                  reward_funcs, # Reward function(s) or reward model(s), as trl takes them
                  args:SoftGRPOConfig|None=None, # `GRPOConfig` plus the rollout's settings
                  **kwargs):
+        if isinstance(args, SoftGRPOConfig) and kwargs.get("processing_class") is not None: thinking_end_id(args.soft_thinking_end, kwargs["processing_class"])  # before the model loads
         super().__init__(model, reward_funcs, args=args, **kwargs)
         if not isinstance(self.args, SoftGRPOConfig): raise TypeError(f"args must be a SoftGRPOConfig, got {type(self.args).__name__}")
+        self._thinking_end = thinking_end_id(self.args.soft_thinking_end, self._tokenizer)
         _check_trl_adapter(self)
-        self._active_soft, self._active_actions, self._draw_key = None, None, None
+        self._active_soft, self._active_actions, self._active_phase, self._draw_key = None, None, None, None
         reason = ("use_vllm" if self.use_vllm else "tools" if self.tools else "use_transformers_paged" if self.use_transformers_continuous_batching
                   else "environment_factory" if self.environment_factories is not None else None)
         self._stock_generation = reason is not None
@@ -403,8 +493,9 @@ class SoftGRPOTrainer(GRPOTrainer):
             gen = soft_generate(model, ids, mask, self.max_completion_length, self.eos_token_ids, pad_id, rollout=a.soft_rollout,
                                 mix_weight=a.soft_mix_weight, multiplex_k=a.soft_multiplex_k, sampling=a.sampling_distribution(),
                                 soft=a.distribution(), seed=seed, rollout_dtype=a.soft_rollout_dtype, gaussian_sigma=a.soft_gaussian_sigma,
-                                gumbel_tau=a.soft_gumbel_tau, gumbel_support=a.gumbel_support())
-        self._active_soft, self._active_actions = gen.soft_inputs, gen.actions
+                                gumbel_tau=a.soft_gumbel_tau, gumbel_support=a.gumbel_support(), thinking_end=self._thinking_end,
+                                thinking_budget=a.soft_thinking_budget, cold_stop_entropy=a.soft_cold_stop_entropy, cold_stop_steps=a.soft_cold_stop_steps)
+        self._active_soft, self._active_actions, self._active_phase = gen.soft_inputs, gen.actions, gen.phase
         mode = "train" if self.model.training else "eval"
         m = gen.completion_mask.bool()
         self._metrics[mode]["soft/entropy"].append(gen.entropy[m].mean().item())
@@ -415,12 +506,13 @@ class SoftGRPOTrainer(GRPOTrainer):
 
     def _generate_and_score_completions(self, inputs):
         try: out = super()._generate_and_score_completions(inputs)
-        finally: (soft, actions), self._active_soft, self._active_actions = (self._active_soft, self._active_actions), None, None
+        finally: (soft, actions, phase), self._active_soft, self._active_actions, self._active_phase = (self._active_soft, self._active_actions, self._active_phase), None, None, None
         if soft is not None:
             C = out["completion_ids"].shape[1]
             out["soft_indices"], out["soft_weights"] = _pad_steps(soft.indices, C), _pad_steps(soft.weights, C)
             if soft.constant is not None: out["soft_constant"] = _pad_steps(soft.constant, C)
             if actions is not None: out["soft_actions"] = _pad_steps(actions, C)
+            if phase is not None: out["soft_phase"] = _pad_steps(phase, C)
             if out.get("old_per_token_logps") is not None and out.get("sampling_per_token_logps") is not None:
                 gap = ((out["old_per_token_logps"] - out["sampling_per_token_logps"]).abs() * out["completion_mask"]).max()
                 self._metrics["train" if self.model.training else "eval"]["soft/logp_gap"].append(gap.item())
@@ -429,9 +521,9 @@ class SoftGRPOTrainer(GRPOTrainer):
     def _compute_loss(self, model, inputs):
         if "soft_indices" in inputs:
             self._active_soft = SoftInputs(inputs["soft_indices"], inputs["soft_weights"], inputs.get("soft_constant"))
-            self._active_actions = inputs.get("soft_actions")
+            self._active_actions, self._active_phase = inputs.get("soft_actions"), inputs.get("soft_phase")
         try: loss = super()._compute_loss(model, inputs)
-        finally: self._active_soft, self._active_actions = None, None
+        finally: self._active_soft, self._active_actions, self._active_phase = None, None, None
         if not bool(torch.isfinite(loss)): raise FloatingPointError(_nonfinite_message(self, loss, f"soft_rollout {self.args.soft_rollout!r}"))
         return loss
 
@@ -449,25 +541,27 @@ class SoftGRPOTrainer(GRPOTrainer):
         logps, ents = [], []
         for s in range(0, B, bs):
             ids, mask = input_ids[s:s + bs], attention_mask[s:s + bs]
+            phase = None if self._active_phase is None else self._active_phase[s:s + bs, :C]
             rec = SoftInputs(soft.indices[s:s + bs, :C], soft.weights[s:s + bs, :C], None if soft.constant is None else soft.constant[s:s + bs, :C])
             x = _with_prompt(ids, rec)  # embedded inside the forward, where FSDP has the embedding gathered
             pos = position_ids_from_mask(mask)
             with self.accelerator.autocast(), soft_inputs_forward(core):
                 if a.soft_gradient == "through_inputs":
-                    lp, ent = through_inputs_logps(model, ids, mask[:, :-C], C, a.soft_mix_weight if a.soft_rollout == "mix" else 0.0,
+                    w = a.soft_mix_weight if a.soft_rollout == "mix" else 0.0
+                    lp, ent = through_inputs_logps(model, ids, mask[:, :-C], C, w if phase is None else torch.where(phase == THINKING, w, 1.0),
                                                    a.distribution(), self.temperature)
                     logps.append(lp); ents.append(ent)
                 elif acting:
                     logits = model(soft_inputs=x, attention_mask=mask, position_ids=pos, logits_to_keep=C + 1, use_cache=False).logits[:, :-1]
                     act = None if self._active_actions is None else self._active_actions[s:s + bs, :C]
-                    logps.append(action_logps(logits, ids[:, -C:], rec, act, a, input_embedding_module(core)))
-                    if compute_entropy:
-                        lp_all = torch.log_softmax(_f32(logits) / self.temperature, -1)
-                        ents.append(-(lp_all.exp() * lp_all).sum(-1))
+                    lp_all = torch.log_softmax(_f32(logits) / self.temperature, -1)
+                    lp = action_logps(logits, ids[:, -C:], rec, act, a, input_embedding_module(core))
+                    logps.append(lp if phase is None else torch.where(phase == THINKING, lp, lp_all.gather(-1, ids[:, -C:, None]).squeeze(-1)))
+                    if compute_entropy: ents.append(-(lp_all.exp() * lp_all).sum(-1))
                 elif multiplex:
                     logits = model(soft_inputs=x, attention_mask=mask, position_ids=pos, logits_to_keep=C + 1, use_cache=False).logits[:, :-1]
-                    lp_all = torch.log_softmax(logits.float() / self.temperature, -1)
-                    logps.append(lp_all.gather(-1, rec.indices).sum(-1))
+                    lp_all = torch.log_softmax(_f32(logits) / self.temperature, -1)
+                    logps.append((lp_all.gather(-1, rec.indices) * (rec.weights > 0)).sum(-1))  # an answer step: one token
                     if compute_entropy: ents.append(-(lp_all.exp() * lp_all).sum(-1))
                 else:
                     labels = ids.masked_fill(mask == 0, -100)
@@ -475,4 +569,11 @@ class SoftGRPOTrainer(GRPOTrainer):
                     out = model(soft_inputs=x, attention_mask=mask, position_ids=pos, labels=labels, fused_lm_head=True)
                     logps.append(out.log_probs[:, -C:])
                     if compute_entropy: ents.append(out.entropy[:, -C:])
+            if phase is not None: logps[-1] = logps[-1] * (phase != FORCED)  # a forced end-of-thinking token is not an action
         return torch.cat(logps), (torch.cat(ents) if compute_entropy else None), None
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        if self._thinking_end is None: return super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        thinking, answers = split_thinking(completion_ids_list, self._thinking_end, self.processing_class)
+        completions = [[{**c[-1], "content": t}] if isinstance(c, list) else t for c, t in zip(completions, answers)]
+        return super()._calculate_rewards([{**x, "thinking": t} for x, t in zip(inputs, thinking)], prompts, completions, completion_ids_list)
