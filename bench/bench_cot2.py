@@ -251,7 +251,9 @@ def main(argv=None):
     p.add_argument("--grpo-steps", type=int, default=150); p.add_argument("--grpo-prompts", type=int, default=16)
     p.add_argument("--grpo-lr", type=float, default=3e-4)
     a = p.parse_args(argv)
-    if a.quick: a.widths, a.seeds, a.steps, a.batch, a.eval_every, a.out = [16], [0, 1], 30, 64, 15, a.out.rstrip("/") + "-quick"
+    if a.quick:
+        a.widths, a.seeds, a.steps, a.batch, a.eval_every = [16], [0, 1], 30, 64, 15
+        if a.out == p.get_default("out"): a.out += "-quick"  # never mixes with the real results
     torch.set_num_threads(1)
     if a.grpo:
         if a.quick: a.grpo_steps, a.grpo_prompts, a.steps = 2, 2, 10
