@@ -145,7 +145,7 @@ def plot(summary, path):
         for g in [g for g in summary["groups"] if g["width"] == w]:
             s = [c["step"] for c in g["curve"]]; m = [c["mean"] for c in g["curve"]]
             h = [c["half_width"] or 0 for c in g["curve"]]
-            ax.plot(s, m, label=g["method"]); ax.fill_between(s, [x - y for x, y in zip(m, h)], [x + y for x, y in zip(m, h)], alpha=0.2)
+            ax.plot(s, m, label=g["method"]); ax.fill_between(s, [max(x - y, 0) for x, y in zip(m, h)], [min(x + y, 1) for x, y in zip(m, h)], alpha=0.2)
         ax.set_title(f"width {w}"); ax.set_xlabel("step"); ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("validation accuracy"); axes[0][-1].legend(fontsize=8)
     fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
