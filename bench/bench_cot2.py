@@ -145,7 +145,7 @@ def plot(summary, path):
         for g in [g for g in summary["groups"] if g["width"] == w]:
             s = [c["step"] for c in g["curve"]]; m = [c["mean"] for c in g["curve"]]
             h = [c["half_width"] or 0 for c in g["curve"]]
-            ax.plot(s, m, label=g["method"]); ax.fill_between(s, [x - y for x, y in zip(m, h)], [x + y for x, y in zip(m, h)], alpha=0.2)
+            ax.plot(s, m, label=g["method"]); ax.fill_between(s, [max(x - y, 0) for x, y in zip(m, h)], [min(x + y, 1) for x, y in zip(m, h)], alpha=0.2)
         ax.set_title(f"width {w}"); ax.set_xlabel("step"); ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("validation accuracy"); axes[0][-1].legend(fontsize=8)
     fig.tight_layout(); fig.savefig(path, dpi=110); plt.close(fig)
@@ -251,7 +251,9 @@ def main(argv=None):
     p.add_argument("--grpo-steps", type=int, default=150); p.add_argument("--grpo-prompts", type=int, default=16)
     p.add_argument("--grpo-lr", type=float, default=3e-4)
     a = p.parse_args(argv)
-    if a.quick: a.widths, a.seeds, a.steps, a.batch, a.eval_every, a.out = [16], [0, 1], 30, 64, 15, a.out.rstrip("/") + "-quick"
+    if a.quick:
+        a.widths, a.seeds, a.steps, a.batch, a.eval_every = [16], [0, 1], 30, 64, 15
+        if a.out == p.get_default("out"): a.out += "-quick"  # never mixes with the real results
     torch.set_num_threads(1)
     if a.grpo:
         if a.quick: a.grpo_steps, a.grpo_prompts, a.steps = 2, 2, 10
