@@ -180,9 +180,9 @@ def sigterm_raises():
 # %% ../nbs/10_reliability.ipynb #97587aeb
 def exact_jit_checkpoint(trainer) -> bool:
     "Make `trainer`'s just-in-time checkpoint an ordinary one at the end of the step; True when it has one (`--enable_jit_checkpoint`)."
+    trainer.stopped_by_sigterm = False  # set when a SIGTERM stops the run: any other early stop is no preemption
     cb = next((c for c in trainer.callback_handler.callbacks if type(c).__name__ == "JITCheckpointCallback"), None)
     if cb is None or cb.jit_manager is None: return False
-    trainer.stopped_by_sigterm = False
     def at_step_end(args, state, control, **kwargs):
         if not cb.jit_manager.is_checkpoint_requested: return control
         cb.jit_manager.is_checkpoint_requested = False
