@@ -251,6 +251,7 @@ def check_learning_rate(lr, name:str="learning_rate"):
 
 def check_training_args(args) -> None:
     "Raise a `ValueError` naming the first setting of `args` (a `TrainingArguments`) that would train no step, forever, or with a non-finite rate."
+    if getattr(args, "output_dir", "?") == "": raise ValueError("output_dir must name a folder, got ''")
     ms = args.max_steps
     if not (ms == -1 or ms >= 1): raise ValueError(f"max_steps must be an int >= 1, or -1 to train for num_train_epochs, got {ms}")
     if ms == -1 and not (math.isfinite(args.num_train_epochs) and args.num_train_epochs > 0):
