@@ -27,7 +27,7 @@ from .evaluation import (CURVE_ALPHAS, render_prompt, loss_vs_alpha, curve_table
                                       plot_pass_at_k)
 from .thinking import THINKING_INPUTS, thinking_task_report, resolve_noise, _check_loop_args
 from .reliability import (RunStopped, Terminated, atomic_write_text, check_training_args, check_writable, checkpoint_problem,
-                                       cleanup_on_failure, describe_failure, exact_jit_checkpoint, last_complete_checkpoint, lock_holder,
+                                       cleanup_on_failure, describe_failure, exact_epoch_order, exact_jit_checkpoint, last_complete_checkpoint, lock_holder,
                                        lock_message, run_lock, sigterm_raises)
 
 # %% auto #0
@@ -474,7 +474,7 @@ def _grpo(model_args, data_args, run_args, config, ma, start, out, checkpoint) -
     _check_checkpoint_fits(checkpoint, model)
     trainer = SoftGRPOTrainer(model=model, reward_funcs=REWARDS[data_args.reward], args=config, train_dataset=prompts, eval_dataset=held_out,
                               processing_class=tok, callbacks=[_ClearOnTrainBegin(out)] if run_args.overwrite_output_dir else [])
-    exact_jit_checkpoint(trainer)
+    exact_jit_checkpoint(trainer); exact_epoch_order(trainer)
     held_out_reward = lambda: None if held_out is None else trainer.evaluate()["eval_reward"]
     measurable = held_out is not None and "answer" in held_out.column_names and not ma.skip_generation_measures
     dist = dict(temperature=config.temperature, top_k=config.top_k, top_p=config.top_p, min_p=config.min_p)

@@ -14,8 +14,8 @@ _NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # the errors of a full di
 # %% auto #0
 __all__ = ['LOCK_FILE', 'WEIGHT_FILES', 'check_writable', 'lock_holder', 'lock_message', 'run_lock', 'checkpoint_problem',
            'checkpoint_is_complete', 'checkpoints', 'last_complete_checkpoint', 'RunStopped', 'Terminated',
-           'sigterm_raises', 'exact_jit_checkpoint', 'atomic_write_text', 'describe_failure', 'check_learning_rate',
-           'check_training_args', 'cleanup_on_failure', 'script_main']
+           'sigterm_raises', 'exact_jit_checkpoint', 'exact_epoch_order', 'atomic_write_text', 'describe_failure',
+           'check_learning_rate', 'check_training_args', 'cleanup_on_failure', 'script_main']
 
 # %% ../nbs/10_reliability.ipynb #5005745a
 def check_writable(
@@ -180,9 +180,9 @@ def sigterm_raises():
 # %% ../nbs/10_reliability.ipynb #97587aeb
 def exact_jit_checkpoint(trainer) -> bool:
     "Make `trainer`'s just-in-time checkpoint an ordinary one at the end of the step; True when it has one (`--enable_jit_checkpoint`)."
+    trainer.stopped_by_sigterm = False  # set when a SIGTERM stops the run: any other early stop is no preemption
     cb = next((c for c in trainer.callback_handler.callbacks if type(c).__name__ == "JITCheckpointCallback"), None)
     if cb is None or cb.jit_manager is None: return False
-    trainer.stopped_by_sigterm = False
     def at_step_end(args, state, control, **kwargs):
         if not cb.jit_manager.is_checkpoint_requested: return control
         cb.jit_manager.is_checkpoint_requested = False
@@ -192,6 +192,23 @@ def exact_jit_checkpoint(trainer) -> bool:
     cb.on_step_begin = cb.on_pre_optimizer_step = lambda *a, **k: None  # mid-step: the step's draws are already taken
     cb.on_step_end = at_step_end
     return True
+
+# %% ../nbs/10_reliability.ipynb #a61e6275
+def _replay_epochs(sampler, epoch:int):
+    "Put `sampler`'s generator where an uninterrupted run has it at the start of `epoch`: reseeded, one order drawn per earlier epoch."
+    import torch
+    sampler.generator.manual_seed(sampler.seed)
+    for _ in range(epoch): torch.randperm(sampler.num_samples, generator=sampler.generator)
+
+def exact_epoch_order(trainer):
+    "Give the seeded, shuffling sampler `trainer` builds (trl's `RepeatSampler`) a `set_epoch` that replays the earlier epochs' draws."
+    make = trainer._get_train_sampler
+    def sampler(*args, **kwargs):
+        s = make(*args, **kwargs)
+        if getattr(s, "shuffle", False) and getattr(s, "seed", None) is not None and hasattr(s, "generator") and not hasattr(s, "set_epoch"):
+            s.set_epoch = _replay_epochs.__get__(s)
+        return s
+    trainer._get_train_sampler = sampler
 
 # %% ../nbs/10_reliability.ipynb #6a637e0f
 def atomic_write_text(path:str|Path, text:str):
@@ -234,6 +251,7 @@ def check_learning_rate(lr, name:str="learning_rate"):
 
 def check_training_args(args) -> None:
     "Raise a `ValueError` naming the first setting of `args` (a `TrainingArguments`) that would train no step, forever, or with a non-finite rate."
+    if getattr(args, "output_dir", "?") == "": raise ValueError("output_dir must name a folder, got ''")
     ms = args.max_steps
     if not (ms == -1 or ms >= 1): raise ValueError(f"max_steps must be an int >= 1, or -1 to train for num_train_epochs, got {ms}")
     if ms == -1 and not (math.isfinite(args.num_train_epochs) and args.num_train_epochs > 0):
