@@ -164,7 +164,7 @@ def findings(summary:dict) -> str:
     sig = [f"{k} ({d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}])" for k, d in diffs.items() if d[1] > 0 or d[2] < 0]
     loops = {k: v for k, v in race.items() if k != "generate"}
     faster = [k for k, v in loops.items() if v <= 1.0]
-    return (f"Highest pass@1: {best} ({p1[best]:.3f}). Decoders whose pass@1 differs from hard sampled chain of thought with a 95% interval "
+    return (f"Highest pass@1: {best} ({p1[best]:.3f}), the best of {len(p1)} decoders, a pick rather than a tested difference. Decoders whose pass@1 differs from hard sampled chain of thought with a 95% interval "
             f"that excludes 0: {', '.join(sig) or 'none'}. In the speed race, {len(faster)} of {len(loops)} loops are at least as fast as "
             f"`generate` sampling ({', '.join(faster) or 'none'}); the time ratios range from {min(loops.values()):.2f} to {max(loops.values()):.2f}.")
 
