@@ -15,10 +15,11 @@ student continues held-out prefixes and is scored by the oracle.
 Several processes may share one --out: each run is claimed with a lock file, so two instances split the work.
 """
 from __future__ import annotations
-import argparse, copy, hashlib, json, math, os, sys, tempfile, time
+import argparse, copy, json, os, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch
-from soft_sampling.reliability import atomic_write_text, check_learning_rate, check_writable, script_main  # the CLI's checks
+from soft_sampling.reliability import check_learning_rate, check_writable, script_main  # the CLI's checks
+from common import seed_ci, digest, log, step_timer, run_path, done, prepare, pending, run_all, write_summary  # bench/common.py
 
 METHODS = {  # name -> SoftDecodingTrainingArguments fields; every soft method decays alpha linearly from 1
     "teacher_forcing": dict(guidance_min_alpha=1.0),
@@ -63,27 +64,6 @@ MEASURES = ["heldout_nll", "greedy/nll-oracle", "sampled/nll-oracle", "sampled/k
 # sampled/kl-estimate: NLL-oracle minus the student's own NLL of its temperature-1 samples, a Monte Carlo estimate of
 # KL(student || oracle) per token. NLL-oracle alone also falls when the student just gets more peaked (less entropy).
 ITEM_MEASURES = ["greedy/nll-oracle", "sampled/nll-oracle", "gold/nll-model", "greedy/seq-rep-4", "sampled/seq-rep-4"]
-
-# two-sided 95% Student t quantiles, by degrees of freedom (no scipy in the environment)
-_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-        12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
-
-def t95(df:int) -> float:
-    "The 0.975 quantile of Student's t with `df` degrees of freedom (the nearest tabulated df below; 1.96 beyond 30)."
-    if df > 30: return 1.96
-    return _T95[max(k for k in _T95 if k <= df)]
-
-def seed_ci(values) -> list[float]:
-    "[mean, lower, upper]: a 95% t interval over seeds (lower = upper = mean for one seed)."
-    x = np.asarray(values, dtype=np.float64)
-    m = float(x.mean())
-    if len(x) < 2: return [m, m, m]
-    h = t95(len(x) - 1) * float(x.std(ddof=1)) / math.sqrt(len(x))
-    return [m, m - h, m + h]
-
-def digest(obj) -> str:
-    "A stable short digest of a JSON-able object (never `hash()`)."
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:12]
 
 # --- data ---------------------------------------------------------------------------------------------------
 
@@ -132,15 +112,6 @@ def make_student(oracle, n_layers:int, train_embeddings:bool=False):
     if getattr(s.config, "layer_types", None): s.config.layer_types = s.config.layer_types[:n_layers]
     if not train_embeddings: freeze_except(s, ("model.layers", "model.norm"))
     return s
-
-def _step_timer():
-    from transformers import TrainerCallback
-    class StepTimer(TrainerCallback):
-        "Wall time of each optimizer step."
-        def __init__(self): self.times, self._t = [], None
-        def on_step_begin(self, args, state, control, **kw): self._t = time.perf_counter()
-        def on_step_end(self, args, state, control, **kw): self.times.append(time.perf_counter() - self._t)
-    return StepTimer()
 
 def _gold_logprobs(oracle, prompts:torch.Tensor, gold:torch.Tensor, batch_size:int=16) -> torch.Tensor:
     "The oracle's next-token log-probabilities (n, gen_len, vocab) along the gold continuations: the same for every run, so computed once."
@@ -196,7 +167,7 @@ def train_and_measure(method:str, seed:int, oracle, data:dict, cfg:dict, log=pri
                                       data_collator=default_data_collator)
         from transformers.trainer_callback import PrinterCallback
         trainer.remove_callback(PrinterCallback)
-        timer = _step_timer(); trainer.add_callback(timer)
+        timer = step_timer(); trainer.add_callback(timer)
         if "init_nll" not in gold_cache: gold_cache["init_nll"] = trainer.evaluate()["eval_loss_alpha_1"]  # every run starts from the same student
         curve = [[0, gold_cache["init_nll"]]]
         trainer.train()
@@ -208,35 +179,6 @@ def train_and_measure(method:str, seed:int, oracle, data:dict, cfg:dict, log=pri
                 step_seconds=float(np.median(times)), step_times=timer.times, measures=report["measures"],
                 exacc_err={d: {str(l): v for l, v in c.items()} for d, c in report["exacc_err"].items()},
                 items={k: report["items"][k] for k in ITEM_MEASURES})
-
-# --- resumable runs ------------------------------------------------------------------------------------------
-
-def _alive(pid:int) -> bool:
-    try: os.kill(pid, 0); return True
-    except ProcessLookupError: return False
-    except PermissionError: return True
-
-def claim(path:Path) -> bool:
-    "Create `path`.lock holding our pid, unless a live process holds it: True when this process may do the run."
-    lock = path.with_suffix(".lock")
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            os.write(fd, str(os.getpid()).encode()); os.close(fd); return True
-        except FileExistsError:
-            try: pid = int(lock.read_text() or 0)
-            except (OSError, ValueError): pid = 0
-            if pid and _alive(pid): return False
-            lock.unlink(missing_ok=True)  # left by an interrupted run: take it over
-    return False
-
-def run_path(out:Path, method:str, seed:int) -> Path: return out / "runs" / f"{method}-seed{seed}.json"
-
-def done(path:Path, cfg:dict) -> bool:
-    "Whether `path` holds a finished run with these settings."
-    if not path.exists(): return False
-    try: return json.loads(path.read_text())["config"] == cfg
-    except (OSError, ValueError, KeyError): return False
 
 # --- summary -------------------------------------------------------------------------------------------------
 
@@ -294,9 +236,7 @@ def summarize(out:Path, cfg:dict, methods:list[str], seeds:list[int]) -> dict:
             ls = list(rs[0]["exacc_err"][dec])
             entry["exacc_err"][dec] = {l: [round(v, 6) for v in seed_ci([r["exacc_err"][dec][l][0] for r in rs])] for l in ls}
         summary["methods"][m] = entry
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
-    if summary["methods"]: plots(out, summary)
-    return summary
+    return write_summary(out, summary, plots)
 
 def plots(out:Path, summary:dict):
     "training_curves.png, exacc_err.png, vs_teacher_forcing.png from the summary."
@@ -387,14 +327,10 @@ def main(argv=None) -> dict:
     seeds = a.seeds if a.seeds is not None else ([0] if a.quick else [0, 1, 2])
     out = a.out or Path(__file__).resolve().parent / "results" / ("exposure-quick" if a.quick else "exposure-sweep" if a.sweep else "exposure")
     cfg = config(a)
-    if a.summarize_only and not any(done(run_path(out, m, s), cfg) for m in a.methods for s in seeds):
-        raise ValueError(f"--summarize_only: {out / 'runs'} holds no finished run of these settings: run without --summarize_only first")
-    check_writable(out, "--out")
-    (out / "runs").mkdir(parents=True, exist_ok=True)
+    prepare(a, out, cfg, seeds)
     torch.set_num_threads(a.threads)
-    log = lambda *x: print(time.strftime("%H:%M:%S"), *x, flush=True)
     if not a.summarize_only:
-        todo = [(m, s) for s in seeds for m in a.methods if not done(run_path(out, m, s), cfg)]
+        todo = pending(out, cfg, a.methods, seeds)
         if todo:
             import transformers, datasets
             transformers.logging.set_verbosity_error(); datasets.disable_progress_bars()
@@ -403,17 +339,9 @@ def main(argv=None) -> dict:
             oracle.requires_grad_(False)
             data = oracle_data(oracle, tok, cfg, default_cache_dir(), log)
             gold_cache = {}
-            for m, s in todo:
-                path = run_path(out, m, s)
-                if done(path, cfg) or not claim(path): continue
-                try:
-                    t0 = time.time()
-                    rec = train_and_measure(m, s, oracle, data, cfg, log, gold_cache)
-                    rec["run_seconds"] = time.time() - t0
-                    atomic_write_text(path, json.dumps(rec))  # whole or not at all: a rerun trusts what it finds
-                    log(f"{m} seed {s}: held-out NLL {rec['heldout_nll']:.4f}, greedy NLL-oracle {rec['measures']['greedy/nll-oracle'][0]:.4f}, "
-                        f"{rec['step_seconds']:.2f} s/step, {rec['run_seconds']:.0f} s")
-                finally: path.with_suffix(".lock").unlink(missing_ok=True)
+            run_all(out, cfg, todo, lambda m, s: train_and_measure(m, s, oracle, data, cfg, log, gold_cache),
+                    lambda m, s, rec: f"{m} seed {s}: held-out NLL {rec['heldout_nll']:.4f}, greedy NLL-oracle {rec['measures']['greedy/nll-oracle'][0]:.4f}, "
+                                      f"{rec['step_seconds']:.2f} s/step, {rec['run_seconds']:.0f} s")
     summary = summarize(out, cfg, a.methods, seeds)
     print(table(summary))
     return summary

@@ -5,10 +5,11 @@ trainer does the same amount of work. Prints the median step time of each and th
     python bench/bench_grpo.py                       # embedded SmolLM2, 4 prompts x 4 generations, 32 tokens
     python bench/bench_grpo.py --steps 4 --max_completion_length 64
 """
-import argparse, json, os, statistics, tempfile, time, warnings
+import argparse, json, os, statistics, tempfile, warnings
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 warnings.filterwarnings("ignore")
 import torch
+from common import step_timer  # bench/common.py: the wall time of each optimizer step, generation included
 
 def parse():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -22,15 +23,9 @@ def parse():
     ap.add_argument("--json", default=None)
     return ap.parse_args()
 
-class StepTimer:
-    "Wall time of each optimizer step, generation included."
-    def __init__(self): self.times, self.t = [], None
-    def on_step_begin(self, args, state, control, **kw): self.t = time.perf_counter()
-    def on_step_end(self, args, state, control, **kw): self.times.append(time.perf_counter() - self.t)
-
 def main():
     a = parse()
-    from transformers import PrinterCallback, TrainerCallback
+    from transformers import PrinterCallback
     from trl import GRPOConfig, GRPOTrainer
     from soft_sampling import load_model_and_tokenizer, arithmetic_dataset, length_reward
     from soft_sampling.grpo import SoftGRPOConfig, SoftGRPOTrainer
@@ -45,7 +40,7 @@ def main():
           f"  top_k {a.top_k}  threads {torch.get_num_threads()}  torch {torch.__version__}", flush=True)
     res = {}
     for name in a.trainers.split(","):
-        timer = type("T", (StepTimer, TrainerCallback), {})()
+        timer = step_timer()
         if name == "stock": tr = GRPOTrainer(model=model_dir, reward_funcs=length_reward, args=GRPOConfig(**common), train_dataset=data, processing_class=tok)
         else: tr = SoftGRPOTrainer(model=model_dir, reward_funcs=length_reward, args=SoftGRPOConfig(**common, soft_rollout=name), train_dataset=data, processing_class=tok)
         tr.eos_token_ids = [-1]  # never stop early: every completion is max_completion_length tokens

@@ -13,13 +13,13 @@ scored on held-out questions (never trained on) with plain `generate`: greedy ex
 Several processes may share one --out: each run is claimed with a lock file, so two instances split the work.
 """
 from __future__ import annotations
-import argparse, json, os, sys, tempfile, time, warnings
+import argparse, json, sys, tempfile, warnings
+from functools import partial
 from pathlib import Path
 import numpy as np, torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_exposure import seed_ci, claim, done, run_path  # the same resumable-run and interval helpers
-from soft_sampling.reliability import atomic_write_text, check_learning_rate, check_writable, script_main  # the CLI's checks
+from soft_sampling.reliability import check_learning_rate, check_writable, script_main  # the CLI's checks
+from common import seed_ci, log, step_timer, run_path, done, prepare, pending, run_all, write_summary  # bench/common.py
 
 METHODS = {  # name -> trainer: None for the untrained model, "stock" for trl's GRPOTrainer, else SoftGRPOConfig fields
     "base": None,
@@ -50,19 +50,17 @@ def task_data(cfg:dict):
     if len(keep) < cfg["n_eval"]: raise ValueError(f"only {len(keep)} held-out questions differ from the training ones: lower n_eval")
     return train, pool.select(keep[:cfg["n_eval"]])
 
-class _StepTimer:
-    "Wall time of each optimizer step, generation included; every 10 steps a progress line with the mean reward."
-    def __init__(self, label=""): self.times, self._t, self.label = [], None, label
-    def on_step_begin(self, args, state, control, **kw): self._t = time.perf_counter()
-    def on_step_end(self, args, state, control, **kw): self.times.append(time.perf_counter() - self._t)
-    def on_log(self, args, state, control, logs=None, **kw):
+def _progress(label:str):
+    "A step timer's `on_log`: every 10 steps (generation included) a progress line with the mean reward."
+    def on_log(timer, state, logs):
         if state.global_step % 10 == 0 and logs and "reward" in logs:
             rw = [h["reward"] for h in state.log_history if "reward" in h][-10:]
-            print(time.strftime("%H:%M:%S"), f"{self.label} step {state.global_step}: reward {np.mean(rw):.3f} (last 10), {np.median(self.times[-10:]):.1f} s/step", flush=True)
+            log(f"{label} step {state.global_step}: reward {np.mean(rw):.3f} (last 10), {np.median(timer.times[-10:]):.1f} s/step")
+    return on_log
 
 def train(method:str, seed:int, model_dir:str, tok, train_ds, cfg:dict):
     "Train one model with `method` and `seed`; returns (model, per-step log, step times)."
-    from transformers import PrinterCallback, TrainerCallback, set_seed
+    from transformers import PrinterCallback, set_seed
     from trl import GRPOConfig, GRPOTrainer
     from soft_sampling.data import exact_match_reward
     from soft_sampling.grpo import SoftGRPOConfig, SoftGRPOTrainer
@@ -75,7 +73,7 @@ def train(method:str, seed:int, model_dir:str, tok, train_ds, cfg:dict):
         kind = METHODS[method]
         if kind == "stock": tr = GRPOTrainer(model=model_dir, reward_funcs=exact_match_reward, args=GRPOConfig(**common), train_dataset=train_ds, processing_class=tok)
         else: tr = SoftGRPOTrainer(model=model_dir, reward_funcs=exact_match_reward, args=SoftGRPOConfig(**common, **kind), train_dataset=train_ds, processing_class=tok)
-        timer = type("Timer", (_StepTimer, TrainerCallback), {})(f"{method} seed {seed}")
+        timer = step_timer(_progress(f"{method} seed {seed}"))
         tr.add_callback(timer); tr.remove_callback(PrinterCallback)
         tr.train()
         log = [h for h in tr.state.log_history if "reward" in h]
@@ -93,6 +91,13 @@ def weights_digest(model) -> str:
     h = hashlib.sha256()
     for k, v in sorted(model.state_dict().items()): h.update(k.encode()); h.update(v.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:16]
+
+def describe(cfg:dict, m:str, s:int, rec:dict) -> str:
+    "A finished run's log line."
+    rw, k = rec["rewards"], cfg["pass_k"][-1]
+    return (f"{m} seed {s}: held-out accuracy {rec['measures']['accuracy'][0]:.3f}, pass@{k} {rec['measures'][f'pass@{k}'][0]:.3f}"
+            + (f", reward {np.mean(rw[:max(1, len(rw) // 4)]):.3f} -> {np.mean(rw[-max(1, len(rw) // 4):]):.3f}, {rec['step_seconds']:.2f} s/step" if rw else "")
+            + f", {rec['run_seconds']:.0f} s")
 
 def run(method:str, seed:int, model, tok, model_dir:str, data:tuple, cfg:dict) -> dict:
     "One (method, seed): train unless `base`, then score on the held-out questions (the run's JSON record)."
@@ -141,9 +146,7 @@ def summarize(out:Path, cfg:dict, methods:list[str], seeds:list[int]) -> dict:
             common = [s for s in have if (BASELINE, s) in runs]
             if common: e["step_time_ratio"] = [round(v, 6) for v in seed_ci([runs[m, s]["step_seconds"] / runs[BASELINE, s]["step_seconds"] for s in common])]
         summary["methods"][m] = e
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
-    if summary["methods"]: plots(out, summary)
-    return summary
+    return write_summary(out, summary, plots)
 
 def plots(out:Path, summary:dict):
     "reward_curves.png (training reward, moving average of 5 steps) and heldout.png (accuracy and pass@k per method)."
@@ -221,14 +224,10 @@ def main(argv=None) -> dict:
     seeds = a.seeds if a.seeds is not None else ([0] if a.quick else [0, 1])
     out = a.out or Path(__file__).resolve().parent / "results" / ("grpo-quick" if a.quick else "grpo")
     cfg = config(a)
-    if a.summarize_only and not any(done(run_path(out, m, s), cfg) for m in a.methods for s in seeds):
-        raise ValueError(f"--summarize_only: {out / 'runs'} holds no finished run of these settings: run without --summarize_only first")
-    check_writable(out, "--out")
-    (out / "runs").mkdir(parents=True, exist_ok=True)
+    prepare(a, out, cfg, seeds)
     torch.set_num_threads(a.threads)
-    log = lambda *x: print(time.strftime("%H:%M:%S"), *x, flush=True)
     if not a.summarize_only:
-        todo = [(m, s) for s in seeds for m in a.methods if not done(run_path(out, m, s), cfg)]
+        todo = pending(out, cfg, a.methods, seeds)
         if todo:
             import transformers, datasets
             transformers.logging.set_verbosity_error(); datasets.disable_progress_bars(); warnings.filterwarnings("ignore")
@@ -237,20 +236,7 @@ def main(argv=None) -> dict:
             data = task_data(cfg)
             with tempfile.TemporaryDirectory() as model_dir:
                 model.save_pretrained(model_dir); tok.save_pretrained(model_dir)
-                for m, s in todo:
-                    path = run_path(out, m, s)
-                    if done(path, cfg) or not claim(path): continue
-                    try:
-                        t0 = time.time()
-                        rec = run(m, s, model, tok, model_dir, data, cfg)
-                        rec["run_seconds"] = time.time() - t0
-                        atomic_write_text(path, json.dumps(rec))  # whole or not at all: a rerun trusts what it finds
-                        rw = rec["rewards"]
-                        k = cfg["pass_k"][-1]
-                        log(f"{m} seed {s}: held-out accuracy {rec['measures']['accuracy'][0]:.3f}, pass@{k} {rec['measures'][f'pass@{k}'][0]:.3f}"
-                            + (f", reward {np.mean(rw[:max(1, len(rw) // 4)]):.3f} -> {np.mean(rw[-max(1, len(rw) // 4):]):.3f}, {rec['step_seconds']:.2f} s/step" if rw else "")
-                            + f", {rec['run_seconds']:.0f} s")
-                    finally: path.with_suffix(".lock").unlink(missing_ok=True)
+                run_all(out, cfg, todo, lambda m, s: run(m, s, model, tok, model_dir, data, cfg), partial(describe, cfg))
     summary = summarize(out, cfg, a.methods, seeds)
     print(table(summary))
     return summary

@@ -360,8 +360,7 @@ def _before_after_table(before:dict|None, after:dict|None) -> str:
 # %% ../nbs/08_cli.ipynb #da35cba8
 def _curve_kwargs(args) -> dict:
     "`loss_vs_alpha` settings from training arguments: the same soft inputs the trainer's evaluation uses."
-    return dict(batch_size=args.per_device_eval_batch_size, mixing=args.soft_mixing, gumbel_temperature=args.soft_gumbel_temperature,
-                seed=args.seed, **args.distribution().to_dict())
+    return dict(batch_size=args.per_device_eval_batch_size, seed=args.seed, **args.soft_forward_kwargs())
 
 # %% ../nbs/08_cli.ipynb #8f411537
 def _sft_plots(out:Path, trainer:SoftDecodingTrainer, alphas:list[float], before:list[float], after:list[float]):
@@ -527,8 +526,8 @@ def _measure_models(names, text, task, data_args, curve_args, eval_args, gen_arg
         blocks = text_blocks(text, tok, data_args.block_size, data_args.text_column, max_eval_samples=data_args.max_eval_samples, splits=("eval",))["eval"]
         model.to(device)
         n_blocks[label] = len(blocks)
-        losses[label] = loss_vs_alpha(model, blocks, curve_args.curve_alphas, eval_args.per_device_eval_batch_size, eval_args.soft_mixing,
-                                      seed=eval_args.seed, **eval_args.distribution().to_dict())
+        losses[label] = loss_vs_alpha(model, blocks, curve_args.curve_alphas, eval_args.per_device_eval_batch_size,
+                                      seed=eval_args.seed, **eval_args.soft_forward_kwargs())
         if gen_args.generation: gens[label] = generation_report(model, blocks, gen_args.prefix_len, gen_args.gen_len, oracle, **common)
         if task is not None and gen_args.decoding == "soft_thinking":
             tasks[label] = thinking_task_report(model, tok, task, num_samples=gen_args.num_samples, pass_k=tuple(gen_args.pass_k),

@@ -11,11 +11,16 @@ from torch import Tensor
 from jaxtyping import Float
 
 # %% auto #0
-__all__ = ['check_dist_args', 'ProbabilityDistributionArguments', 'SoftDistributionArguments', 'mode_for_alpha', 'mk_proba_dist']
+__all__ = ['check_dist_args', 'ProbabilityDistributionArguments', 'SoftDistributionArguments', 'mk_proba_dist']
 
 # %% ../nbs/00_distributions.ipynb #ce05bd8c
 from .checks import is_int, is_real, check_count, check_alphas
 _is_int, _is_real, _check_count, _check_alphas = is_int, is_real, check_count, check_alphas  # the names other modules import from here
+
+def __getattr__(name):  # `mode_for_alpha` lives beside `soft_sampling_forward` (which imports this module); importable from here too
+    if name != "mode_for_alpha": raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from soft_sampling.soft_forward import mode_for_alpha
+    return mode_for_alpha
 
 # %% ../nbs/00_distributions.ipynb #be050088
 def check_dist_args(
@@ -37,9 +42,9 @@ def check_dist_args(
         raise ValueError(f"min_p must be a number in [0, 1] or None (None means off), got {min_p!r}")
 
 # %% ../nbs/00_distributions.ipynb #861ddf56
-@dataclass
+@dataclass(frozen=True)
 class ProbabilityDistributionArguments:
-    "How logits become the distribution a soft input mixes over; validated on creation."
+    "How logits become the distribution a soft input mixes over; validated once, on creation (it is frozen)."
     temperature: float = 1.0 # Divides the logits; 0 means greedy (one-hot at the argmax)
     top_k: int|None = None # Keep the `top_k` most likely tokens; None or 0: off
     top_p: float|None = None # Keep the smallest set of tokens whose probability reaches `top_p`; None or 1: off
@@ -47,6 +52,9 @@ class ProbabilityDistributionArguments:
 
     def __post_init__(self): check_dist_args(**asdict(self))
     def to_dict(self) -> dict: return asdict(self)
+    def __call__(self, logits:Tensor) -> Tensor:
+        "`mk_proba_dist(logits, **self.to_dict())`, without checking the settings again: what a rollout calls at each step."
+        return _proba_dist(logits, self.temperature, self.top_k, self.top_p, self.min_p)
 
 # %% ../nbs/00_distributions.ipynb #d73edc1e
 @dataclass
@@ -71,15 +79,13 @@ class SoftDistributionArguments:
         try: return ProbabilityDistributionArguments(**kw)
         except (ValueError, TypeError) as e: raise type(e)(f"soft_{e}") from None
 
-# %% ../nbs/00_distributions.ipynb #e1b89eaf
-def mode_for_alpha(
-    guidance_alpha:float, # Weight of the gold token: 1 = teacher forcing
-    mode:str, # The soft forward's mode otherwise ("backprop", "detached" or "parallel")
-    n_passes:int=1, # Its soft passes otherwise, for mode="parallel"
-)->dict: # `mode` and `n_passes` of `soft_sampling_forward`
-    "The mode of the soft forward at `guidance_alpha`: one teacher-forced forward at alpha 1, else `mode`."
-    if guidance_alpha == 1: return dict(mode="parallel", n_passes=0)
-    return dict(mode=mode, n_passes=n_passes)
+    def soft_forward_kwargs(self, guidance_alpha:float|None=None) -> dict:
+        "What `soft_sampling_forward` takes from these settings: `dist` and the class's soft_* fields of the forward (its mode at `guidance_alpha`; None: no mode, as `soft_loss_sums` picks it)."
+        kw = {k: getattr(self, "soft_" + k) for k in ("mixing", "gumbel_temperature", "rollout_dtype", "compile_rollout") if hasattr(self, "soft_" + k)}
+        if guidance_alpha is not None and hasattr(self, "soft_mode"):
+            from soft_sampling.soft_forward import mode_for_alpha  # the soft forward's rule (its module imports this one)
+            kw |= mode_for_alpha(guidance_alpha, self.soft_mode, getattr(self, "soft_n_passes", 1))
+        return dict(dist=self.distribution(), **kw)
 
 # %% ../nbs/00_distributions.ipynb #790cbc14
 def _check_logits(x:Tensor, logits:Tensor, temperature:float):
@@ -93,16 +99,9 @@ def _check_logits(x:Tensor, logits:Tensor, temperature:float):
     what = "NaN" if bool(raw.isnan().any()) else "+inf" if bool((raw == math.inf).any()) else "only -inf"
     raise ValueError(f"logits of row {row} hold {what}: no distribution to sample from (a model with NaN weights or inputs?)")
 
-# %% ../nbs/00_distributions.ipynb #b6bfc217
-def mk_proba_dist(
-    logits:Float[Tensor, "*batch vocab"], # Next-token logits
-    temperature:float=1.0, # Divides the logits; 0 means greedy (one-hot at the argmax)
-    top_k:int|None=None, # Keep the `top_k` most likely tokens (ties with the k-th kept); None or 0: off
-    top_p:float|None=None, # Keep the smallest set of tokens whose probability reaches `top_p`; None or 1: off
-    min_p:float|None=None, # Drop tokens less likely than `min_p` times the most likely one; None: off
-)->Float[Tensor, "*batch vocab"]: # Probabilities, 0 outside the kept tokens, in `logits.dtype`
-    "The distribution `generate(do_sample=True, ...)` samples from: temperature, top-k, top-p, min-p, then softmax."
-    check_dist_args(temperature, top_k, top_p, min_p)
+# %% ../nbs/00_distributions.ipynb #9dd54f5d
+def _proba_dist(logits:Tensor, temperature, top_k, top_p, min_p) -> Tensor:
+    "`mk_proba_dist` with settings already checked (by `check_dist_args` or `ProbabilityDistributionArguments`)."
     if not logits.is_floating_point(): raise TypeError(f"logits must be a floating-point tensor, got {logits.dtype}")
     x = logits.float()
     vocab = x.shape[-1]
@@ -127,3 +126,15 @@ def mk_proba_dist(
         p = x.softmax(-1)
         x = x.masked_fill(p < min_p * p.amax(-1, keepdim=True), -math.inf)
     return x.softmax(-1).to(logits.dtype)
+
+# %% ../nbs/00_distributions.ipynb #b6bfc217
+def mk_proba_dist(
+    logits:Float[Tensor, "*batch vocab"], # Next-token logits
+    temperature:float=1.0, # Divides the logits; 0 means greedy (one-hot at the argmax)
+    top_k:int|None=None, # Keep the `top_k` most likely tokens (ties with the k-th kept); None or 0: off
+    top_p:float|None=None, # Keep the smallest set of tokens whose probability reaches `top_p`; None or 1: off
+    min_p:float|None=None, # Drop tokens less likely than `min_p` times the most likely one; None: off
+)->Float[Tensor, "*batch vocab"]: # Probabilities, 0 outside the kept tokens, in `logits.dtype`
+    "The distribution `generate(do_sample=True, ...)` samples from: temperature, top-k, top-p, min-p, then softmax."
+    check_dist_args(temperature, top_k, top_p, min_p)
+    return _proba_dist(logits, temperature, top_k, top_p, min_p)

@@ -14,10 +14,10 @@ from fastcore.meta import delegates
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 from transformers import DynamicCache, GenerationConfig
-from .distributions import check_dist_args, mk_proba_dist, mode_for_alpha
+from .distributions import check_dist_args, mk_proba_dist
 from .checks import is_int, check_count, check_alphas
 from .data import arithmetic_dataset, exact_match_reward, _check_text_file, check_prompt_rows
-from .soft_forward import soft_sampling_forward, cache_kwargs, unwrap_model
+from .soft_forward import soft_sampling_forward, cache_kwargs, unwrap_model, mode_for_alpha
 
 
 # %% auto #0

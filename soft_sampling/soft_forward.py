@@ -22,7 +22,7 @@ from .deferred_grads import *
 
 # %% auto #0
 __all__ = ['MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'SoftForwardOutput', 'check_rollout_dtype', 'rollout_copy', 'compiled_step',
-           'distribution_cross_entropy', 'soft_sampling_forward', 'show_rollout']
+           'distribution_cross_entropy', 'soft_sampling_forward', 'mode_for_alpha', 'show_rollout']
 
 # %% ../nbs/02_soft_forward.ipynb #18f68a97
 MODES = ("backprop", "detached", "parallel")
@@ -164,8 +164,8 @@ class _Rollout:
     def __init__(self, model, core, emb, ids, mask, alpha, mixing, tau, seed, dist:ProbabilityDistributionArguments, stats:bool=True,
                  gold:tuple|None=None, soft_mask:Tensor|None=None):
         self.model, self.core, self.emb, self.ids, self.mask = model, core, emb, ids, mask  # call `model`, read `core`
-        self.alpha, self.mixing, self.tau, self.seed, self.dist = alpha, mixing, tau, seed, dist.to_dict()
-        self.sparse = truncates(**self.dist)  # else every soft input is a dense product: no support to measure
+        self.alpha, self.mixing, self.tau, self.seed, self.dist = alpha, mixing, tau, seed, dist
+        self.sparse = truncates(**dist.to_dict())  # else every soft input is a dense product: no support to measure
         self.stats = stats  # entropy, support size and sampled tokens: passes over the vocabulary for the logs only
         B, T = ids.shape
         self.pos = position_ids_from_mask(mask)
@@ -196,7 +196,7 @@ class _Rollout:
 
     def soft_inputs_for(self, logits, coin, u, noise, where, embed):
         "Gold weights and soft embeddings of positions `where` from the logits before them; records tokens and statistics."
-        p = mk_proba_dist(logits, **self.dist)
+        p = self.dist(logits)  # checked once, when it was made
         if self.stats:
             with torch.no_grad():
                 self.entropy[:, where] = torch.special.entr(p.detach().float()).sum(-1)
@@ -308,7 +308,8 @@ def soft_sampling_forward(
     defer_weight_grads:bool=True, # Mode "backprop": one weight-gradient product per weight for the whole rollout (False: plain autograd)
     target_dists:Float[Tensor, "batch seq vocab"]|None=None, # Distribution targets: where a row holds one, the gold input there is target @ E and the loss is the cross-entropy against it; all-zero rows keep the token
     soft_mask:Int[Tensor, "batch seq"]|None=None, # 1 where a position may take a soft input (default: all); 0 keeps the gold input (e.g. a prompt)
-    **kwargs, # The distribution settings of `mk_proba_dist`
+    dist:ProbabilityDistributionArguments|None=None, # The soft inputs' distribution as one validated object (`SoftDistributionArguments.soft_forward_kwargs` gives it); None: the settings below
+    **kwargs, # The distribution settings of `mk_proba_dist`, when `dist` is None
 )->SoftForwardOutput:
     "Roll `model` forward on its own soft predictions mixed with the gold tokens, and score the gold next tokens."
     core = unwrap_model(model)
@@ -318,7 +319,9 @@ def soft_sampling_forward(
         raise ValueError("compile_rollout applies to mode 'detached' on a model that is not sharded (FSDP2): "
                          f"got mode={mode!r}{' on an FSDP2 model' if fsdp_modules(core) else ''}")
     gold, has_dist = _check_targets(core, input_ids, target_dists, soft_mask)
-    dist = ProbabilityDistributionArguments(**kwargs)
+    if dist is None: dist = ProbabilityDistributionArguments(**kwargs)
+    elif not isinstance(dist, ProbabilityDistributionArguments): raise TypeError(f"dist must be a ProbabilityDistributionArguments or None, got {type(dist).__name__}")
+    elif kwargs: raise ValueError(f"give the distribution as dist or as its settings, not both: got dist and {sorted(kwargs)}")
     emb = input_embedding_module(core)
     ids = input_ids.long()
     mask = torch.ones_like(ids) if attention_mask is None else attention_mask.long()
@@ -356,6 +359,16 @@ def soft_sampling_forward(
                              support_size=stat(state.support), soft_weight=over_soft(1 - state.gold_w),
                              logits=logits if return_logits else None, soft_inputs=soft_inputs if return_soft_inputs else None)
 
+# %% ../nbs/02_soft_forward.ipynb #a78b8c1c
+def mode_for_alpha(
+    guidance_alpha:float, # Weight of the gold token: 1 = teacher forcing
+    mode:str, # The soft forward's mode otherwise ("backprop", "detached" or "parallel")
+    n_passes:int=1, # Its soft passes otherwise, for mode="parallel"
+)->dict: # `mode` and `n_passes` of `soft_sampling_forward`
+    "The mode of the soft forward at `guidance_alpha`: one teacher-forced forward at alpha 1, else `mode`."
+    if guidance_alpha == 1: return dict(mode="parallel", n_passes=0)
+    return dict(mode=mode, n_passes=n_passes)
+
 # %% ../nbs/02_soft_forward.ipynb #83e9e327
 @delegates(soft_sampling_forward, but=["input_ids", "attention_mask", "labels", "return_logits"])
 def show_rollout(
@@ -370,8 +383,8 @@ def show_rollout(
     "Print, position by position, the gold token, the sampled token, p(gold) and the entropy of a soft rollout."
     ids = tokenizer(text, return_tensors="pt").input_ids[:, :max_tokens].to(next(model.parameters()).device)
     with torch.no_grad(): out = soft_sampling_forward(model, ids, guidance_alpha, return_logits=True, **kwargs)
-    dist = {k: kwargs[k] for k in ("temperature", "top_k", "top_p", "min_p") if k in kwargs}
-    p = mk_proba_dist(out.logits[0].float(), **dist)
+    dist = kwargs.get("dist") or ProbabilityDistributionArguments(**{k: kwargs[k] for k in ("temperature", "top_k", "top_p", "min_p") if k in kwargs})
+    p = dist(out.logits[0].float())
     dec = lambda i: tokenizer.decode([int(i)]).replace("\n", "\\n")
     rows = [dict(context=tokenizer.decode(ids[0, max(0, t - context):t]).replace("\n", "\\n"), gold=dec(ids[0, t]),
                  sampled=dec(out.tokens[0, t]), p_gold=p[t - 1, ids[0, t]].item(),

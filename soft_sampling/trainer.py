@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields
 import torch, torch.nn as nn
 from fastcore.meta import delegates
 from transformers import Trainer, TrainingArguments
-from .distributions import ProbabilityDistributionArguments, SoftDistributionArguments, mode_for_alpha
+from .distributions import ProbabilityDistributionArguments, SoftDistributionArguments
 from .schedules import GuidanceAlphaScheduler, SCHEDULES
 from .soft_forward import soft_sampling_forward, stable_seed, check_rollout_dtype, MODES, MIXINGS, ROLLOUT_DTYPES
 from .evaluation import soft_loss_sums
@@ -82,11 +82,6 @@ class SoftDecodingTrainingArguments(SoftDistributionArguments, TrainingArguments
         try: return GuidanceAlphaScheduler(**{k: getattr(self, v) for k, v in _SCHEDULE_FIELDS.items()})
         except ValueError as e: raise ValueError(f"guidance_{e}") from None
 
-    def soft_forward_kwargs(self, guidance_alpha:float) -> dict:
-        "Keyword arguments of `soft_sampling_forward` for a training step at `guidance_alpha`."
-        return dict(**mode_for_alpha(guidance_alpha, self.soft_mode, self.soft_n_passes), mixing=self.soft_mixing,
-                    gumbel_temperature=self.soft_gumbel_temperature, rollout_dtype=self.soft_rollout_dtype,
-                    compile_rollout=self.soft_compile_rollout, **self.distribution().to_dict())
 
 # %% ../nbs/06_trainer.ipynb #27977164
 def _scored_labels(batch:dict) -> torch.Tensor:
@@ -219,10 +214,8 @@ class SoftDecodingTrainer(Trainer):
     def _eval_loss(self, model, inputs, return_outputs=False):
         "The mean loss at the first eval alpha; sums every eval alpha's token loss into `self._eval_sums` (`soft_loss_sums`, as `loss_vs_alpha`)."
         alphas = self.args.eval_guidance_alphas
-        batch = soft_loss_sums(model, inputs["input_ids"], alphas, inputs.get("attention_mask"), inputs.get("labels"), mixing=self.args.soft_mixing,
-                               gumbel_temperature=self.args.soft_gumbel_temperature, seed=self.args.seed, rollout_dtype=self.args.soft_rollout_dtype,
-                               compile_rollout=self.args.soft_compile_rollout, **_target_kwargs(inputs),
-                               **self.args.distribution().to_dict())
+        batch = soft_loss_sums(model, inputs["input_ids"], alphas, inputs.get("attention_mask"), inputs.get("labels"), seed=self.args.seed,
+                               **_target_kwargs(inputs), **self.args.soft_forward_kwargs())
         if self._eval_sums is not None:
             for a, row in zip(alphas, batch): self._eval_sums[a] += row
         first = (batch[0, 0] / batch[0, 1].clamp(min=1)).float()
