@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / 'bench'
-SCRIPTS = {'grpo': 'bench_grpo_learning.py'}  # the script whose `table` renders a folder's summary; default bench_exposure.py
+SCRIPTS = {'grpo': 'bench_grpo_learning.py', 'soft_rl-mnns': 'bench_soft_rl.py'}  # the script whose `table` renders a folder's summary; default bench_exposure.py
 MARK = re.compile(r'(<!-- table: ([\w.-]+)( curve)? -->\n).*?(<!-- end table -->)', re.S)
 
 def script(name:str):
