@@ -250,6 +250,7 @@ def mnns_summarize(out:Path, cfg:dict) -> dict:
                                      stock=same, minus_stock={k: seed_ci([r["eval"][k] - runs[(same, r["seed"])]["eval"][k] for r in rs]) for k in metrics},
                                      gain={k: seed_ci([r["eval"][k] - r["start_eval"][k] for r in rs]) for k in metrics},
                                      reward=seed_ci([np.mean(r["rewards"]) for r in rs]),
+                                     completion_length=seed_ci([np.mean([x for x in r["completion_length"] if x is not None]) for r in rs]),
                                      reward_first_quarter=seed_ci([np.mean(r["rewards"][:max(1, len(r["rewards"]) // 4)]) for r in rs]),
                                      reward_last_quarter=seed_ci([np.mean(r["rewards"][-max(1, len(r["rewards"]) // 4):]) for r in rs]),
                                      step_time_ratio=seed_ci([np.median(r["step_seconds"]) / np.median(base[r["seed"]]["step_seconds"]) for r in rs]))
