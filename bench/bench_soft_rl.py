@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_exposure import seed_ci, claim, done, run_path
+from common import seed_ci, claim, done, run_path
+from soft_sampling.reliability import atomic_write_text
 
 METHODS = {  # name -> SoftGRPOConfig fields
     "stock": dict(soft_rollout="mix", soft_mix_weight=1.0),
@@ -271,10 +272,12 @@ def mnns_main(a) -> int:
         starts = mnns_starts(seed, cfg, out, tok)
         for m in [BASELINE] + [m for m in methods if m != BASELINE]:
             path = run_path(out, m, seed)
-            if (path.exists() and _same(json.loads(path.read_text())["config"], cfg)) or not claim(path): continue
-            t = time.time()
-            res = mnns_run(m, seed, cfg, starts["curriculum" if m in MNNS_SOFT_START else "discrete"], tok)
-            path.write_text(json.dumps(res) + "\n"); path.with_suffix(".lock").unlink(missing_ok=True)
+            if path.exists() and _same(json.loads(path.read_text())["config"], cfg): continue
+            with claim(path) as mine:
+                if not mine: continue
+                t = time.time()
+                res = mnns_run(m, seed, cfg, starts["curriculum" if m in MNNS_SOFT_START else "discrete"], tok)
+                atomic_write_text(path, json.dumps(res) + "\n")  # whole or not at all: a rerun trusts what it finds
             e = res["eval"]
             print(f"{m:20} seed {seed}: greedy {res['start_eval']['greedy']:.3f} -> {e['greedy']:.3f}, soft {e['soft']:.3f}, pass@1 {e['pass@1']:.3f}, "
                   f"{np.median(res['step_seconds']):.2f} s/step ({time.time() - t:.0f} s)", flush=True)
@@ -325,10 +328,12 @@ def main(argv=None):
     for seed in cfg["seeds"]:
         for m in [BASELINE] + [m for m in a.methods if m != BASELINE]:
             path = run_path(out, m, seed)
-            if done(path, cfg) or not claim(path): continue
-            t = time.time()
-            res = run(m, seed, cfg, out)
-            path.write_text(json.dumps(res) + "\n"); path.with_suffix(".lock").unlink(missing_ok=True)
+            if done(path, cfg): continue
+            with claim(path) as mine:
+                if not mine: continue
+                t = time.time()
+                res = run(m, seed, cfg, out)
+                atomic_write_text(path, json.dumps(res) + "\n")
             print(f"{m:20} seed {seed}: mean reward {np.mean(res['rewards']):.3f}, {np.median(res['step_seconds']):.2f} s/step ({time.time() - t:.0f} s)", flush=True)
     s = summarize(out, cfg)
     for m, v in s["methods"].items():
