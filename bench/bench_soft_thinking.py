@@ -168,6 +168,10 @@ def findings(summary:dict) -> str:
             f"that excludes 0: {', '.join(sig) or 'none'}. In the speed race, {len(faster)} of {len(loops)} loops are at least as fast as "
             f"`generate` sampling ({', '.join(faster) or 'none'}); the time ratios range from {min(loops.values()):.2f} to {max(loops.values()):.2f}.")
 
+def readme_section(summary:dict) -> str:
+    "The table, then its findings: what tools/bench_readme.py writes into bench/README.md."
+    return markdown_table(summary) + "\n\n" + findings(summary)
+
 def main(argv=None):
     a = parse(argv)
     out = Path(a.out)

@@ -10,12 +10,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / 'bench'
-SCRIPTS = {'grpo': 'bench_grpo_learning.py', 'soft_rl-mnns': 'bench_soft_rl.py'}  # the script whose `table` renders a folder's summary; default bench_exposure.py
+SCRIPTS = {'grpo': 'bench_grpo_learning.py', 'soft_rl-mnns': 'bench_soft_rl.py', 'cot2': 'bench_cot2.py', 'cot2-long': 'bench_cot2.py',
+           'cot2-grpo': 'bench_cot2.py:grpo_table', 'soft_thinking': 'bench_soft_thinking.py:readme_section'}  # the script whose `table` renders a folder's summary; default bench_exposure.py
 MARK = re.compile(r'(<!-- table: ([\w.-]+)( curve)? -->\n).*?(<!-- end table -->)', re.S)
 
 def script(name:str):
     "The benchmark script of bench/ folder `name`, loaded as a module."
-    f = BENCH / SCRIPTS.get(name, 'bench_exposure.py')
+    f = BENCH / SCRIPTS.get(name, 'bench_exposure.py').split(':')[0]
     spec = importlib.util.spec_from_file_location(f.stem, f); mod = importlib.util.module_from_spec(spec)
     sys.path.insert(0, str(BENCH)); spec.loader.exec_module(mod)
     return mod
@@ -32,7 +33,8 @@ def render(text:str) -> str:
     "`text` with each marked table rewritten from its summary."
     def table(m):
         summary = json.loads((BENCH / m.group(2) / 'summary.json').read_text())
-        body = curve(summary) if m.group(3) else script(m.group(2)).table(summary)
+        fn = (SCRIPTS.get(m.group(2), '').split(':')[1:] or ['table'])[0]  # 'script.py:function' names another renderer than `table`
+        body = curve(summary) if m.group(3) else getattr(script(m.group(2)), fn)(summary)
         return m.group(1) + body.rstrip() + '\n' + m.group(4)
     return MARK.sub(table, text)
 
