@@ -76,7 +76,8 @@ def main(out):
                                               rollout=rollout, sampling=ProbabilityDistributionArguments(top_k=20 if rollout == "soft" else None), seed=7 + rank))
             a, b = gens
             C = b.completion_ids.shape[1]
-            fake = types.SimpleNamespace(_active_soft=b.soft_inputs, args=types.SimpleNamespace(soft_rollout=rollout),
+            fake = types.SimpleNamespace(_active_soft=b.soft_inputs, _active_phase=None, _active_actions=None,
+                                         args=types.SimpleNamespace(soft_rollout=rollout, soft_gradient="detached"),
                                          accelerator=types.SimpleNamespace(autocast=nullcontext), temperature=1.0)
             full = torch.cat([enc.input_ids, b.completion_ids], 1)
             fmask = torch.cat([enc.attention_mask, b.completion_mask], 1)
