@@ -56,13 +56,13 @@ def mk_tiny_model(
     ids = dict(vocab_size=len(tok), pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
                eos_token_id=tok.eos_token_id, initializer_range=init_std)
     if arch == "llama":
-        cfg = LlamaConfig(hidden_size=hidden_size, intermediate_size=2 * hidden_size, num_hidden_layers=num_layers,
-                          num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
-                          tie_word_embeddings=True, **{**ids, **config_kwargs})
+        cfg = LlamaConfig(**{**dict(hidden_size=hidden_size, intermediate_size=2 * hidden_size, num_hidden_layers=num_layers,
+                                    num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+                                    tie_word_embeddings=True), **ids, **config_kwargs})
         cls = LlamaForCausalLM
     elif arch == "gpt2":
-        cfg = GPT2Config(n_embd=hidden_size, n_layer=num_layers, n_head=4, n_positions=1024, resid_pdrop=0.0,
-                         embd_pdrop=0.0, attn_pdrop=0.0, **{**ids, **config_kwargs})
+        cfg = GPT2Config(**{**dict(n_embd=hidden_size, n_layer=num_layers, n_head=4, n_positions=1024, resid_pdrop=0.0,
+                                   embd_pdrop=0.0, attn_pdrop=0.0), **ids, **config_kwargs})
         cls = GPT2LMHeadModel
     else: raise ValueError(f"arch must be 'llama' or 'gpt2', got {arch!r}")
     with torch.random.fork_rng(devices=[]):
