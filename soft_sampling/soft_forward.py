@@ -13,6 +13,7 @@ from torch import Tensor
 from jaxtyping import Int, Float
 from fastcore.meta import delegates
 from transformers import DynamicCache, StaticCache
+from .checks import is_int
 from .distributions import mk_proba_dist, ProbabilityDistributionArguments
 from .compat import *
 from .soft_embeddings import *
@@ -41,19 +42,35 @@ class SoftForwardOutput:
     soft_inputs: SoftInputs|None = None  # the inputs fed, with `return_soft_inputs` (modes "detached", "parallel")
 
 # %% ../nbs/02_soft_forward.ipynb #682a55f0
-def _check_args(model, input_ids, guidance_alpha, attention_mask, labels, mode, n_passes, mixing, gumbel_temperature, reduction):
+def _vocab_rows(model) -> int|None:
+    "How many token ids `model`'s input embedding holds (None where it does not say)."
+    emb = input_embedding_module(model)
+    w = getattr(emb, "weight", None)
+    return getattr(emb, "num_embeddings", None) or (w.shape[0] if isinstance(w, Tensor) else None)
+
+def _check_args(model, input_ids, guidance_alpha, attention_mask, labels, mode, n_passes, mixing, gumbel_temperature, reduction, seed=None):
     "Raise a `ValueError`/`TypeError` naming the first invalid argument of `soft_sampling_forward`."
     if not isinstance(input_ids, Tensor) or input_ids.dim() != 2 or input_ids.dtype.is_floating_point or input_ids.dtype == torch.bool:
         got = f"shape {tuple(input_ids.shape)} and dtype {input_ids.dtype}" if isinstance(input_ids, Tensor) else type(input_ids).__name__
         raise TypeError(f"input_ids must be a 2-D integer tensor (batch, seq), got {got}")
     if input_ids.shape[1] < 2:
         raise ValueError(f"input_ids must have at least 2 positions (one to predict from, one to predict), got {input_ids.shape[1]}")
+    if input_ids.shape[0] < 1: raise ValueError(f"input_ids must have at least 1 row, got an empty batch of shape {tuple(input_ids.shape)}")
+    V = _vocab_rows(model)
+    lo, hi = torch.stack(torch.aminmax(input_ids)).tolist()  # one pass over the ids per call
+    if V is not None and (lo < 0 or hi >= V):
+        raise ValueError(f"input_ids must be token ids in [0, {V}) (the model's embedding rows), got ids from {lo} to {hi}")
     if isinstance(guidance_alpha, bool) or not isinstance(guidance_alpha, (int, float)) or not 0 <= guidance_alpha <= 1:
         raise ValueError(f"guidance_alpha must be a number in [0, 1] (1: teacher forcing, 0: free running), got {guidance_alpha!r}")
     for name, t in (("attention_mask", attention_mask), ("labels", labels)):
         if t is not None and (not isinstance(t, Tensor) or t.shape != input_ids.shape):
             got = tuple(t.shape) if isinstance(t, Tensor) else type(t).__name__
             raise ValueError(f"{name} must be a tensor of the shape of input_ids {tuple(input_ids.shape)}, got {got}")
+    if labels is not None and (labels.dtype.is_floating_point or labels.dtype == torch.bool):
+        raise TypeError(f"labels must be an integer tensor (token ids, -100: not scored), got dtype {labels.dtype}")
+    if labels is not None and V is not None and bool(((labels != -100) & ((labels < 0) | (labels >= V))).any()):
+        raise ValueError(f"labels must be token ids in [0, {V}) or -100 (not scored), got values from {labels.min().item()} to {labels.max().item()}")
+    if seed is not None and not is_int(seed): raise TypeError(f"seed must be an int or None (drawn from torch's global RNG), got {seed!r}")
     if mode not in MODES: raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     if isinstance(n_passes, bool) or not isinstance(n_passes, int) or n_passes < 0:
         raise ValueError(f"n_passes must be an int >= 0 (0: teacher forcing), got {n_passes!r}")
@@ -313,7 +330,7 @@ def soft_sampling_forward(
 )->SoftForwardOutput:
     "Roll `model` forward on its own soft predictions mixed with the gold tokens, and score the gold next tokens."
     core = unwrap_model(model)
-    _check_args(core, input_ids, guidance_alpha, attention_mask, labels, mode, n_passes, mixing, gumbel_temperature, reduction)
+    _check_args(core, input_ids, guidance_alpha, attention_mask, labels, mode, n_passes, mixing, gumbel_temperature, reduction, seed)
     rollout_dtype = check_rollout_dtype(rollout_dtype, mode)
     if compile_rollout and (mode == "backprop" or fsdp_modules(core)):
         raise ValueError("compile_rollout applies to mode 'detached' on a model that is not sharded (FSDP2): "
@@ -327,7 +344,7 @@ def soft_sampling_forward(
     mask = torch.ones_like(ids) if attention_mask is None else attention_mask.long()
     if labels is None: labels = ids.masked_fill(mask == 0, -100)
     targets = labels[:, 1:].masked_fill(mask[:, :-1] == 0, -100)  # t is predicted only from a real token t-1
-    if seed is None: seed = int(torch.randint(0, 2**62, (1,)).item())
+    seed = int(torch.randint(0, 2**62, (1,)).item()) if seed is None else int(seed)
     state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, dist, stats=statistics,
                      gold=gold, soft_mask=soft_mask)
     grad = torch.is_grad_enabled()
