@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, fields
 import torch, torch.nn as nn
 from fastcore.meta import delegates
 from transformers import Trainer, TrainingArguments
+from .checks import is_real, check_alphas
 from .distributions import ProbabilityDistributionArguments, SoftDistributionArguments
 from .schedules import GuidanceAlphaScheduler, SCHEDULES
 from .soft_forward import soft_sampling_forward, stable_seed, check_rollout_dtype, MODES, MIXINGS, ROLLOUT_DTYPES
@@ -71,8 +72,9 @@ class SoftDecodingTrainingArguments(SoftDistributionArguments, TrainingArguments
         except ValueError as e: raise ValueError(f"soft_{e}") from None
         if self.soft_compile_rollout and self.soft_mode == "backprop":
             raise ValueError("soft_compile_rollout applies to soft_mode 'detached' (a rollout without gradient), got soft_mode='backprop'")
-        if not self.eval_guidance_alphas or not all(0 <= a <= 1 for a in self.eval_guidance_alphas):
-            raise ValueError(f"eval_guidance_alphas must be a non-empty list of numbers in [0, 1], got {self.eval_guidance_alphas!r}")
+        if is_real(self.eval_guidance_alphas): self.eval_guidance_alphas = [self.eval_guidance_alphas]  # one weight, as report_to="none" is ["none"]
+        check_alphas("eval_guidance_alphas", self.eval_guidance_alphas)
+        self.eval_guidance_alphas = list(self.eval_guidance_alphas)
         if self.soft_mode == "backprop" and self.activation_checkpointing:
             raise ValueError("soft_mode='backprop' cannot use activation (gradient) checkpointing, under which transformers drops "
                              "the KV cache: use soft_mode='detached' or 'parallel', or turn activation_checkpointing off")
