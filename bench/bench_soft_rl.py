@@ -30,7 +30,6 @@ import argparse, json, re, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import seed_ci, claim, done, run_path
 from soft_sampling.reliability import atomic_write_text
 
