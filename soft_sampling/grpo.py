@@ -202,7 +202,7 @@ def _rollout_step(rollout:str, logits:Tensor, q:Tensor, g:torch.Generator, emb:n
         lp = logp_all.gather(-1, token[:, None]).squeeze(-1) + gaussian_logp(x, mean, gaussian_std)
         return token, lp, SoftInputs(token[:, None], torch.zeros(B, 1, device=dev), x), None
     token = sample_from(q, torch.rand(B, generator=g, device=dev))
-    p = q if soft == sampling else mk_proba_dist(logits, **soft.to_dict())
+    p = q if soft == sampling else soft(logits)
     return token, logp_all.gather(-1, token[:, None]).squeeze(-1), _soft_step(p, token, mix_weight if rollout == "mix" else 0.0, embed, sparse), None
 
 # %% ../nbs/07_grpo.ipynb #74cb603a
@@ -281,7 +281,6 @@ def soft_generate(
     budget = max_new_tokens - 1 if thinking_budget is None else thinking_budget
     if thinking_end is not None and not 0 <= budget < max_new_tokens:
         raise ValueError(f"thinking_budget must be in [0, max_new_tokens - 1] (room for the end token), got {thinking_budget!r} with max_new_tokens={max_new_tokens}")
-    sampling_kw = sampling.to_dict()
     core = unwrap_model(model)
     runner, low_precision = _rollout_runner(core, check_rollout_dtype(rollout_dtype))
     if runner is not None: model = core = runner
@@ -305,7 +304,7 @@ def soft_generate(
         for k in range(max_new_tokens):
             logits = _f32(out.logits[:, -1])
             g = position_generator(seed, k, dev)
-            q = mk_proba_dist(logits, **sampling_kw)
+            q = sampling(logits)
             token, lp, step, act = _rollout_step(rollout, logits, q, g, **step_kw)
             if thinking_end is not None:
                 thinking = phase == THINKING
@@ -389,7 +388,7 @@ def through_inputs_logps(
             lps.append(lp_all.gather(-1, input_ids[:, P + k, None]).squeeze(-1)); ents.append(-(lp_all.exp() * lp_all).sum(-1))
             if k == C - 1: break
             wk = w[:, k, None]
-            x = (1 - wk) * embed(mk_proba_dist(logits, **soft.to_dict()))
+            x = (1 - wk) * embed(soft(logits))
             if gold is not None: x = x + wk * gold[:, k]
             out = model(inputs_embeds=x[:, None], attention_mask=mask[:, :P + k + 1],
                         position_ids=pos[:, P + k:P + k + 1], use_cache=True, **kv)
@@ -412,7 +411,7 @@ def action_logps(
     T, V = args.temperature, logits.shape[-1]
     lp = torch.log_softmax(logits / T, -1).gather(-1, completion_ids[..., None]).squeeze(-1)
     E = embedding_table(emb, V, logits.device)
-    mean = mk_proba_dist(logits, **args.distribution().to_dict()).to(E.dtype) @ E
+    mean = args.distribution()(logits).to(E.dtype) @ E
     return lp + gaussian_logp(rec.constant, mean, args.soft_gaussian_sigma * E.pow(2).mean().sqrt())
 
 # %% ../nbs/07_grpo.ipynb #6482d47c

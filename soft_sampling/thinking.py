@@ -11,7 +11,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from transformers import DynamicCache, GenerationConfig
 from transformers.generation import GenerateDecoderOnlyOutput
-from .distributions import mk_proba_dist, ProbabilityDistributionArguments, _is_int, _is_real
+from .distributions import ProbabilityDistributionArguments, _is_int, _is_real
 from .compat import cache_kwargs, input_embedding_module, position_ids_from_mask, unwrap_model
 from .soft_embeddings import SoftInputs, embedding_table
 from .randomness import gumbel_like, position_generator, sample_from
@@ -67,7 +67,7 @@ def log_gamma_sample(
 # %% ../nbs/06a_soft_thinking.ipynb #1d792074
 def _support(logits:Tensor, dist:ProbabilityDistributionArguments, max_topk:int) -> tuple[Tensor, Tensor]:
     "The top-`max_topk` tokens of the shaped distribution and their renormalised probabilities (0 where the support is smaller)."
-    p = mk_proba_dist(logits, **dist.to_dict())
+    p = dist(logits)
     w, ids = p.topk(min(max_topk, p.shape[-1]), dim=-1)
     return w / w.sum(-1, keepdim=True), ids
 
@@ -96,7 +96,7 @@ def thinking_step(
     B, dev = logits.shape[0], logits.device
     ent = _entropy(logits, dist.temperature) if entropy else None
     if kind == "hard":
-        p = mk_proba_dist(logits, **dist.to_dict())
+        p = dist(logits)
         tok = sample_from(p, torch.rand(B, generator=generator, device=dev))
         ones = torch.ones(B, 1, device=dev)
         return ThinkingStep(tok, SoftInputs(tok[:, None], ones), tok[:, None], ones, None, ent)
