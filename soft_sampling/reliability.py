@@ -165,8 +165,8 @@ class RunStopped(Exception):
     def __init__(self, message:str, code:int): super().__init__(message); self.code = code
 
 # %% ../nbs/10_reliability.ipynb #cb01cbfa
-class Terminated(Exception):
-    "SIGTERM arrived while a command ran (outside transformers' just-in-time checkpointing)."
+class Terminated(BaseException):
+    "SIGTERM arrived while a command ran (outside transformers' just-in-time checkpointing); a BaseException, like `KeyboardInterrupt`, so that no `except Exception` (a model loader's, a library's) swallows it."
 
 @contextmanager
 def sigterm_raises():
