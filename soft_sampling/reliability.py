@@ -190,7 +190,7 @@ def exact_jit_checkpoint(trainer) -> bool:
         trainer.stopped_by_sigterm = True
         return control
     cb.on_step_begin = cb.on_pre_optimizer_step = lambda *a, **k: None  # mid-step: the step's draws are already taken
-    cb.on_step_end = at_step_end
+    cb.on_step_end = cb.on_epoch_end = at_step_end  # a request that lands between an epoch's last step and its end, too
     return True
 
 # %% ../nbs/10_reliability.ipynb #a61e6275
