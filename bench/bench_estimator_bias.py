@@ -183,7 +183,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     cfg = dict(SIZES["quick" if a.quick else "full"])
     if a.cases is not None:
-        if a.cases < 1: raise ValueError(f"--cases must be >= 1, got {a.cases}")
+        if a.cases < 1: ap.error(f"--cases must be >= 1, got {a.cases}")
         cfg["cases"] = a.cases
     out = a.out or Path(__file__).resolve().parent / ("estimator-bias-quick" if a.quick else "estimator-bias")
     from soft_sampling.reliability import atomic_write_text, check_writable
