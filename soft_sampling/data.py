@@ -11,12 +11,13 @@ import pyarrow as pa
 import datasets
 from datasets import Dataset, DatasetDict
 from transformers import PreTrainedTokenizerBase
-from .distributions import _is_int, _is_real
+from .checks import is_int, is_real
 
 # %% auto #0
 __all__ = ['EMBEDDED_DATASET', 'DATA_FILE_BUILDERS', 'EVAL_SPLITS', 'ARITHMETIC_OPS', 'MAX_QUESTIONS', 'ARITHMETIC_DATASET',
-           'pydoc_topics_dataset', 'tokenize_and_chunk', 'load_text_dataset', 'text_blocks', 'arithmetic_dataset',
-           'check_prompt_rows', 'grpo_prompts', 'completion_text', 'exact_match_reward', 'length_reward']
+           'pydoc_topics_dataset', 'tokenize_and_chunk', 'check_text_file', 'load_text_dataset', 'text_blocks',
+           'arithmetic_dataset', 'check_prompt_rows', 'grpo_prompts', 'completion_text', 'exact_match_reward',
+           'length_reward']
 
 # %% ../nbs/04_data.ipynb #de7fb6ac
 EMBEDDED_DATASET = "embedded:pydoc-topics"  # the default `name_or_path`: Python's documentation topics, offline
@@ -24,9 +25,9 @@ EMBEDDED_DATASET = "embedded:pydoc-topics"  # the default `name_or_path`: Python
 # %% ../nbs/04_data.ipynb #a91be4ca
 def _check_split_args(eval_fraction, seed):
     "Raise a `ValueError` unless `eval_fraction` is in (0, 1) and `seed` an int."
-    if not (_is_real(eval_fraction) and 0 < eval_fraction < 1):
+    if not (is_real(eval_fraction) and 0 < eval_fraction < 1):
         raise ValueError(f"eval_fraction must be a number in (0, 1), got {eval_fraction!r}")
-    if not _is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
+    if not is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
 
 # %% ../nbs/04_data.ipynb #d0be326b
 def pydoc_topics_dataset(
@@ -83,7 +84,7 @@ def tokenize_and_chunk(
                             for name, split in dataset.items()})
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a datasets.Dataset or DatasetDict, got {type(dataset).__name__}")
-    if not (_is_int(block_size) and block_size >= 2):
+    if not (is_int(block_size) and block_size >= 2):
         raise ValueError(f"block_size must be an int >= 2 (an input token and the next one to predict), got {block_size!r}")
     _check_text_column(dataset, text_column)
     eos = tokenizer.eos_token_id if add_eos else None
@@ -105,7 +106,7 @@ def _looks_like_path(name:str) -> bool:
             or name.count("/") > 1 or "\\" in name)
 
 # %% ../nbs/04_data.ipynb #4a848798
-def _check_text_file(f:Path, what:str="dataset file"):
+def check_text_file(f:Path, what:str="dataset file"):
     "Raise a `ValueError` naming file `f` and the line when it is empty, not UTF-8, or (JSON lines) a line is not JSON."
     data = f.read_bytes()
     if not data.strip(): raise ValueError(f"{what} {str(f)!r} is empty")
@@ -138,7 +139,7 @@ def _load_local(path:Path, **load_kwargs) -> DatasetDict:
     "Load a local data file, or a folder of data files of one type, with the matching `datasets` builder."
     files, builder = _data_files(path)
     for f in files:
-        if DATA_FILE_BUILDERS.get(f.suffix.lower()) in ("json", "text", "csv"): _check_text_file(f)
+        if DATA_FILE_BUILDERS.get(f.suffix.lower()) in ("json", "text", "csv"): check_text_file(f)
     kwargs = dict(data_files=str(path)) if path.is_file() else dict(data_dir=str(path))
     if builder == "text": kwargs["sample_by"] = "paragraph"  # a row per paragraph, not per line
     try: return datasets.load_dataset(builder, **kwargs, **load_kwargs)
@@ -218,9 +219,9 @@ MAX_QUESTIONS = 100_000  # more would only repeat the 882 distinct questions of 
 
 def _check_arithmetic_args(n, seed, max_operand, ops):
     "Raise a `ValueError` naming the first invalid argument of `arithmetic_dataset`."
-    if not (_is_int(n) and 1 <= n <= MAX_QUESTIONS): raise ValueError(f"n must be an int in [1, {MAX_QUESTIONS}], got {n!r}")
-    if not _is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
-    if not (_is_int(max_operand) and max_operand >= 1): raise ValueError(f"max_operand must be an int >= 1, got {max_operand!r}")
+    if not (is_int(n) and 1 <= n <= MAX_QUESTIONS): raise ValueError(f"n must be an int in [1, {MAX_QUESTIONS}], got {n!r}")
+    if not is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
+    if not (is_int(max_operand) and max_operand >= 1): raise ValueError(f"max_operand must be an int >= 1, got {max_operand!r}")
     if not (isinstance(ops, str) and ops and set(ops) <= set(ARITHMETIC_OPS)):
         raise ValueError(f"ops must be a non-empty string of the operations {''.join(ARITHMETIC_OPS)}, got {ops!r}")
 
@@ -279,8 +280,8 @@ def grpo_prompts(
 )->tuple[Dataset, Dataset|None]: # The training prompts, and the held-out ones (None: none asked for, or no row left)
     "The prompts GRPO trains on and the held-out prompts its reward is measured on."
     n, k = num_prompts, num_eval_prompts
-    if not (_is_int(n) and n >= 1): raise ValueError(f"num_prompts must be an int >= 1, got {n!r}")
-    if not (_is_int(k) and k >= 0): raise ValueError(f"num_eval_prompts must be an int >= 0 (0: no held-out evaluation), got {k!r}")
+    if not (is_int(n) and n >= 1): raise ValueError(f"num_prompts must be an int >= 1, got {n!r}")
+    if not (is_int(k) and k >= 0): raise ValueError(f"num_eval_prompts must be an int >= 0 (0: no held-out evaluation), got {k!r}")
     if dataset_name == ARITHMETIC_DATASET:
         if n + k > MAX_QUESTIONS: raise ValueError(f"num_prompts + num_eval_prompts = {n} + {k} exceeds {MAX_QUESTIONS}, the most arithmetic questions drawn: lower them")
         train = arithmetic_dataset(n=n)
@@ -334,5 +335,5 @@ def length_reward(
     **kwargs, # Dataset columns and trl's extra arguments (unused)
 )->list[float]: # `-abs(target_length - len(text))` per completion
     "Minus the distance, in characters, of each completion's length from `target_length`."
-    if not (_is_int(target_length) and target_length >= 0): raise ValueError(f"target_length must be an int >= 0, got {target_length!r}")
+    if not (is_int(target_length) and target_length >= 0): raise ValueError(f"target_length must be an int >= 0, got {target_length!r}")
     return [-float(abs(target_length - len(completion_text(c)))) for c in completions]

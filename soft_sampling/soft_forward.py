@@ -17,13 +17,13 @@ from .checks import is_int
 from .distributions import mk_proba_dist, ProbabilityDistributionArguments
 from .compat import *
 from .soft_embeddings import *
-from .soft_embeddings import _SoftEmbedder
+from .soft_embeddings import SoftEmbedder
 from .randomness import *
 from .deferred_grads import *
 
 # %% auto #0
-__all__ = ['MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'SoftForwardOutput', 'check_rollout_dtype', 'rollout_copy', 'compiled_step',
-           'distribution_cross_entropy', 'soft_sampling_forward', 'mode_for_alpha', 'show_rollout']
+__all__ = ['MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'SoftForwardOutput', 'check_rollout_dtype', 'rollout_copy', 'rollout_runner',
+           'compiled_step', 'distribution_cross_entropy', 'soft_sampling_forward', 'mode_for_alpha', 'show_rollout']
 
 # %% ../nbs/02_soft_forward.ipynb #18f68a97
 MODES = ("backprop", "detached", "parallel")
@@ -119,7 +119,7 @@ def rollout_copy(
     return found.train(model.training)
 
 # %% ../nbs/02_soft_forward.ipynb #e9aed2be
-def _rollout_runner(core:nn.Module, dtype:torch.dtype|None):
+def rollout_runner(core:nn.Module, dtype:torch.dtype|None):
     "The model a no-grad rollout calls (None: the model itself) and the context it runs in, for a rollout in `dtype`."
     own = next(core.parameters()).dtype
     if dtype is None or dtype == own: return None, nullcontext()
@@ -244,7 +244,7 @@ class _Rollout:
         cols = self.soft_pos.any(0).nonzero()
         j0 = min(int(cols[0]) if len(cols) else T, T - 1)  # before j0 every row is gold: one parallel prefill
         consts = None
-        embed = _SoftEmbedder(emb, self.sparse, ops)
+        embed = SoftEmbedder(emb, self.sparse, ops)
         with torch.set_grad_enabled(grad), activation_checkpointing_off(core):
             cache = StaticCache(config=core.config, max_cache_len=T) if compiled else DynamicCache(config=core.config)
             kv = cache_kwargs(core, cache)
@@ -284,7 +284,7 @@ class _Rollout:
         draws = [self.draws(t, logits.shape[-1]) for t in range(1, T)]
         coin, u = torch.stack([d[0] for d in draws], 1), torch.stack([d[1] for d in draws], 1)
         noise = torch.stack([d[2] for d in draws], 1) if self.tau else None
-        soft_inputs, embed = SoftInputs(*self.gold_inputs(torch.ones(B, T, device=ids.device))), _SoftEmbedder(emb, self.sparse)
+        soft_inputs, embed = SoftInputs(*self.gold_inputs(torch.ones(B, T, device=ids.device))), SoftEmbedder(emb, self.sparse)
         if n_passes == 0:
             if not self.stats: self.gold_weights(coin, slice(1, T))  # what would be mixed, for `soft_weight`
             else:  # and the tokens and statistics
@@ -348,7 +348,7 @@ def soft_sampling_forward(
     state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, dist, stats=statistics,
                      gold=gold, soft_mask=soft_mask)
     grad = torch.is_grad_enabled()
-    runner, low_precision = _rollout_runner(core, rollout_dtype)  # before `soft_inputs_forward` patches the model it copies
+    runner, low_precision = rollout_runner(core, rollout_dtype)  # before `soft_inputs_forward` patches the model it copies
     with soft_inputs_forward(core):
         if mode == "parallel": logits, soft_inputs = state.parallel(n_passes)
         elif mode == "detached":
