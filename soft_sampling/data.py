@@ -15,19 +15,12 @@ from .checks import is_int, is_real
 
 # %% auto #0
 __all__ = ['EMBEDDED_DATASET', 'DATA_FILE_BUILDERS', 'EVAL_SPLITS', 'ARITHMETIC_OPS', 'MAX_QUESTIONS', 'ARITHMETIC_DATASET',
-           'pydoc_topics_dataset', 'tokenize_and_chunk', 'check_text_file', 'load_text_dataset', 'text_blocks',
+           'pydoc_topics_dataset', 'tokenize_and_chunk', 'load_text_dataset', 'check_text_file', 'text_blocks',
            'arithmetic_dataset', 'check_prompt_rows', 'grpo_prompts', 'completion_text', 'exact_match_reward',
            'length_reward']
 
 # %% ../nbs/04_data.ipynb #de7fb6ac
 EMBEDDED_DATASET = "embedded:pydoc-topics"  # the default `name_or_path`: Python's documentation topics, offline
-
-# %% ../nbs/04_data.ipynb #a91be4ca
-def _check_split_args(eval_fraction, seed):
-    "Raise a `ValueError` unless `eval_fraction` is in (0, 1) and `seed` an int."
-    if not (is_real(eval_fraction) and 0 < eval_fraction < 1):
-        raise ValueError(f"eval_fraction must be a number in (0, 1), got {eval_fraction!r}")
-    if not is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
 
 # %% ../nbs/04_data.ipynb #d0be326b
 def pydoc_topics_dataset(
@@ -42,32 +35,12 @@ def pydoc_topics_dataset(
     mk = lambda names: Dataset.from_dict({"topic": names, "text": [pydoc_data.topics.topics[t] for t in names]})
     return DatasetDict(train=mk(sorted(topics[n_eval:])), eval=mk(sorted(topics[:n_eval])))
 
-# %% ../nbs/04_data.ipynb #812fd965
-def _check_text_column(dataset:Dataset, text_column:str):
-    "Raise a `ValueError` unless `text_column` is a column of strings in `dataset`."
-    if text_column not in dataset.column_names:
-        raise ValueError(f"text_column {text_column!r} is not a column of the dataset, whose columns are {dataset.column_names}: "
-                         "pick the column that holds the text with `text_column` (`--text_column` on the command line)")
-    dtype = getattr(dataset.features[text_column], "dtype", None)
-    if type(dataset.features[text_column]).__name__ == "Json":  # text in most rows, something else in some: name the first such row
-        bad = next(((i, v) for i, v in enumerate(dataset[text_column]) if v is not None and not isinstance(v, str)), None)
-        row = lambda i: (dataset._indices.column(0)[i].as_py() if dataset._indices is not None else i) + 1  # its row in the file, before any split
-        if bad is not None: raise ValueError(f"text_column {text_column!r} holds text, but row {row(bad[0])} holds {bad[1]!r}: "
-                                             "make every value a string (or null), or pick another column with `--text_column`")
-    if dtype not in ("string", "large_string"):
-        raise ValueError(f"text_column {text_column!r} holds {dataset.features[text_column]}, not text: pick a column of "
-                         f"strings among {dataset.column_names} with `text_column` (`--text_column` on the command line)")
-
-# %% ../nbs/04_data.ipynb #07ec78c6
-def _chunk(tokenized:Dataset, block_size:int) -> Dataset:
-    "Concatenate the `input_ids` of every row and cut them into rows of `block_size` tokens, dropping the remainder."
-    chunks = tokenized.data.column("input_ids").chunks
-    ids = pa.concat_arrays([c.flatten() for c in chunks]).cast(pa.int32()) if chunks else pa.array([], pa.int32())
-    n = len(ids) // block_size * block_size
-    offsets = pa.array(range(0, n + 1, block_size), pa.int32())
-    ones = pa.repeat(pa.scalar(1, pa.int8()), n)
-    return Dataset(pa.table({"input_ids": pa.ListArray.from_arrays(offsets, ids.slice(0, n)),
-                             "attention_mask": pa.ListArray.from_arrays(offsets, ones)}))
+# %% ../nbs/04_data.ipynb #a91be4ca
+def _check_split_args(eval_fraction, seed):
+    "Raise a `ValueError` unless `eval_fraction` is in (0, 1) and `seed` an int."
+    if not (is_real(eval_fraction) and 0 < eval_fraction < 1):
+        raise ValueError(f"eval_fraction must be a number in (0, 1), got {eval_fraction!r}")
+    if not is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
 
 # %% ../nbs/04_data.ipynb #3e646b2e
 def tokenize_and_chunk(
@@ -96,6 +69,56 @@ def tokenize_and_chunk(
         return {"input_ids": ids}
     tokenized = dataset.map(tokenize, batched=True, remove_columns=dataset.column_names, num_proc=num_proc)
     return _chunk(tokenized, block_size)
+
+# %% ../nbs/04_data.ipynb #812fd965
+def _check_text_column(dataset:Dataset, text_column:str):
+    "Raise a `ValueError` unless `text_column` is a column of strings in `dataset`."
+    if text_column not in dataset.column_names:
+        raise ValueError(f"text_column {text_column!r} is not a column of the dataset, whose columns are {dataset.column_names}: "
+                         "pick the column that holds the text with `text_column` (`--text_column` on the command line)")
+    dtype = getattr(dataset.features[text_column], "dtype", None)
+    if type(dataset.features[text_column]).__name__ == "Json":  # text in most rows, something else in some: name the first such row
+        bad = next(((i, v) for i, v in enumerate(dataset[text_column]) if v is not None and not isinstance(v, str)), None)
+        row = lambda i: (dataset._indices.column(0)[i].as_py() if dataset._indices is not None else i) + 1  # its row in the file, before any split
+        if bad is not None: raise ValueError(f"text_column {text_column!r} holds text, but row {row(bad[0])} holds {bad[1]!r}: "
+                                             "make every value a string (or null), or pick another column with `--text_column`")
+    if dtype not in ("string", "large_string"):
+        raise ValueError(f"text_column {text_column!r} holds {dataset.features[text_column]}, not text: pick a column of "
+                         f"strings among {dataset.column_names} with `text_column` (`--text_column` on the command line)")
+
+# %% ../nbs/04_data.ipynb #07ec78c6
+def _chunk(tokenized:Dataset, block_size:int) -> Dataset:
+    "Concatenate the `input_ids` of every row and cut them into rows of `block_size` tokens, dropping the remainder."
+    chunks = tokenized.data.column("input_ids").chunks
+    ids = pa.concat_arrays([c.flatten() for c in chunks]).cast(pa.int32()) if chunks else pa.array([], pa.int32())
+    n = len(ids) // block_size * block_size
+    offsets = pa.array(range(0, n + 1, block_size), pa.int32())
+    ones = pa.repeat(pa.scalar(1, pa.int8()), n)
+    return Dataset(pa.table({"input_ids": pa.ListArray.from_arrays(offsets, ids.slice(0, n)),
+                             "attention_mask": pa.ListArray.from_arrays(offsets, ones)}))
+
+# %% ../nbs/04_data.ipynb #3a18c668
+def load_text_dataset(
+    name_or_path:str|Path|None=None, # None or `EMBEDDED_DATASET`: Python's documentation topics; else a file, folder or hub id
+    text_column:str="text", # The column holding the texts (checked to exist)
+    eval_fraction:float=0.1, # Part of train held out as "eval" when the data has no eval split
+    seed:int=0, # Seed of that held-out part (and of the embedded dataset's split)
+    **load_kwargs, # Passed to `datasets.load_dataset` (e.g. `name=` a hub configuration, `cache_dir=`)
+)->DatasetDict: # "train" and "eval"
+    "Load text to train on as a `DatasetDict` with a train and an eval split; the default is embedded, offline."
+    _check_split_args(eval_fraction, seed)
+    name = str(name_or_path) if name_or_path is not None else EMBEDDED_DATASET
+    if name == EMBEDDED_DATASET:
+        if load_kwargs: raise ValueError(f"the embedded dataset takes no load_kwargs, got {sorted(load_kwargs)}")
+        data = pydoc_topics_dataset(eval_fraction, seed)
+    else:
+        path = Path(name).expanduser()
+        if path.exists(): loaded = _load_local(path, **load_kwargs)
+        elif _looks_like_path(name): raise ValueError(f"dataset {name!r} not found: no such file or folder")
+        else: loaded = _load_hub(name, **load_kwargs)
+        data = _train_and_eval(loaded, eval_fraction, seed, name)
+    for split in data.values(): _check_text_column(split, text_column)
+    return data
 
 # %% ../nbs/04_data.ipynb #f8c059e1
 DATA_FILE_BUILDERS = {".json": "json", ".jsonl": "json", ".csv": "csv", ".txt": "text", ".parquet": "parquet"}
@@ -169,29 +192,6 @@ def _load_hub(name:str, **load_kwargs) -> DatasetDict:
         raise ValueError(f"Cannot load dataset {name!r}: not a local file or folder, and not a hub dataset "
                          f"available offline ({reason})") from e
 
-# %% ../nbs/04_data.ipynb #3a18c668
-def load_text_dataset(
-    name_or_path:str|Path|None=None, # None or `EMBEDDED_DATASET`: Python's documentation topics; else a file, folder or hub id
-    text_column:str="text", # The column holding the texts (checked to exist)
-    eval_fraction:float=0.1, # Part of train held out as "eval" when the data has no eval split
-    seed:int=0, # Seed of that held-out part (and of the embedded dataset's split)
-    **load_kwargs, # Passed to `datasets.load_dataset` (e.g. `name=` a hub configuration, `cache_dir=`)
-)->DatasetDict: # "train" and "eval"
-    "Load text to train on as a `DatasetDict` with a train and an eval split; the default is embedded, offline."
-    _check_split_args(eval_fraction, seed)
-    name = str(name_or_path) if name_or_path is not None else EMBEDDED_DATASET
-    if name == EMBEDDED_DATASET:
-        if load_kwargs: raise ValueError(f"the embedded dataset takes no load_kwargs, got {sorted(load_kwargs)}")
-        data = pydoc_topics_dataset(eval_fraction, seed)
-    else:
-        path = Path(name).expanduser()
-        if path.exists(): loaded = _load_local(path, **load_kwargs)
-        elif _looks_like_path(name): raise ValueError(f"dataset {name!r} not found: no such file or folder")
-        else: loaded = _load_hub(name, **load_kwargs)
-        data = _train_and_eval(loaded, eval_fraction, seed, name)
-    for split in data.values(): _check_text_column(split, text_column)
-    return data
-
 # %% ../nbs/04_data.ipynb #ac118d90
 def text_blocks(
     text:DatasetDict, # "train" and "eval" splits, from `load_text_dataset`
@@ -214,17 +214,6 @@ def text_blocks(
 # %% ../nbs/04_data.ipynb #4a9afa13
 ARITHMETIC_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
-# %% ../nbs/04_data.ipynb #a4e124ef
-MAX_QUESTIONS = 100_000  # more would only repeat the 882 distinct questions of the defaults, and fill the memory
-
-def _check_arithmetic_args(n, seed, max_operand, ops):
-    "Raise a `ValueError` naming the first invalid argument of `arithmetic_dataset`."
-    if not (is_int(n) and 1 <= n <= MAX_QUESTIONS): raise ValueError(f"n must be an int in [1, {MAX_QUESTIONS}], got {n!r}")
-    if not is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
-    if not (is_int(max_operand) and max_operand >= 1): raise ValueError(f"max_operand must be an int >= 1, got {max_operand!r}")
-    if not (isinstance(ops, str) and ops and set(ops) <= set(ARITHMETIC_OPS)):
-        raise ValueError(f"ops must be a non-empty string of the operations {''.join(ARITHMETIC_OPS)}, got {ops!r}")
-
 # %% ../nbs/04_data.ipynb #b1052712
 def arithmetic_dataset(
     n:int=64, # Number of questions
@@ -243,6 +232,17 @@ def arithmetic_dataset(
         prompts.append([{"role": "user", "content": question}] if conversational else question)
         answers.append(str(ARITHMETIC_OPS[op](a, b)))
     return Dataset.from_dict({"prompt": prompts, "answer": answers})
+
+# %% ../nbs/04_data.ipynb #a4e124ef
+MAX_QUESTIONS = 100_000  # more would only repeat the 882 distinct questions of the defaults, and fill the memory
+
+def _check_arithmetic_args(n, seed, max_operand, ops):
+    "Raise a `ValueError` naming the first invalid argument of `arithmetic_dataset`."
+    if not (is_int(n) and 1 <= n <= MAX_QUESTIONS): raise ValueError(f"n must be an int in [1, {MAX_QUESTIONS}], got {n!r}")
+    if not is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
+    if not (is_int(max_operand) and max_operand >= 1): raise ValueError(f"max_operand must be an int >= 1, got {max_operand!r}")
+    if not (isinstance(ops, str) and ops and set(ops) <= set(ARITHMETIC_OPS)):
+        raise ValueError(f"ops must be a non-empty string of the operations {''.join(ARITHMETIC_OPS)}, got {ops!r}")
 
 # %% ../nbs/04_data.ipynb #92ff3a33
 _ANSWER = re.compile(r"[+-]?\d+")
