@@ -26,8 +26,8 @@ from .thinking import embedding_rms, thinking_step
 from .soft_forward import ROLLOUT_DTYPES, check_rollout_dtype, rollout_runner
 
 # %% auto #0
-__all__ = ['SOFT_ROLLOUTS', 'SOFT_GRADIENTS', 'THINKING', 'FORCED', 'ANSWER', 'SoftGRPOConfig', 'SoftGeneration', 'gaussian_logp',
-           'gumbel_logp', 'thinking_end_id', 'split_thinking', 'soft_generate', 'through_inputs_logps', 'action_logps',
+__all__ = ['SOFT_ROLLOUTS', 'SOFT_GRADIENTS', 'THINKING', 'FORCED', 'ANSWER', 'SoftGRPOConfig', 'SoftGeneration', 'soft_generate',
+           'gaussian_logp', 'gumbel_logp', 'thinking_end_id', 'split_thinking', 'through_inputs_logps', 'action_logps',
            'SoftGRPOTrainer']
 
 # %% ../nbs/07_grpo.ipynb #ac677e77
@@ -135,6 +135,105 @@ class SoftGeneration:
     support_size: Tensor  # (batch, steps) tokens in the support of the soft distribution
     actions: Tensor|None = None  # (batch, steps, k) rollout 'gumbel': the perturbed log-probabilities over each step's support (-inf outside it)
     phase: Tensor|None = None  # (batch, steps) with a thinking phase: THINKING, FORCED (the end token forced: not an action) or ANSWER
+
+# %% ../nbs/07_grpo.ipynb #15808aac
+@torch.no_grad()
+def soft_generate(
+    model:nn.Module, # A causal LM (or a wrapper whose `.module` is one)
+    prompt_ids:Tensor, # (batch, prompt) left-padded prompts
+    attention_mask:Tensor, # (batch, prompt) 1 for real tokens
+    max_new_tokens:int, # Completion length limit
+    eos_token_ids:list[int], # Tokens that end a completion
+    pad_token_id:int, # Token that fills a completion after its end
+    rollout:str="soft", # One of `SOFT_ROLLOUTS`
+    mix_weight:float=0.5, # Weight of the sampled token in "mix"
+    multiplex_k:int=3, # Tokens per step in "multiplex"
+    sampling:ProbabilityDistributionArguments|None=None, # The distribution of the sampled tokens (temperature must be > 0); None: the default one
+    soft:ProbabilityDistributionArguments|None=None, # The distribution the soft inputs mix over; None: `sampling`
+    seed:int=0, # Seed of the step generators
+    rollout_dtype:torch.dtype|str|None=None, # Run the rollout on a cached copy of the weights in this dtype (e.g. torch.bfloat16); None: the model's
+    gaussian_sigma:float=0.33, # "gaussian": noise standard deviation, in units of the embeddings' RMS (`embedding_rms`)
+    gumbel_tau:float=0.1, # "gumbel": temperature of the softmax over the perturbed log-probabilities
+    gumbel_support:ProbabilityDistributionArguments|None=None, # "gumbel": the distribution whose support is perturbed; None: top-k 5, top-p 0.95 at the sampling temperature
+    thinking_end:int|None=None, # End-of-thinking token: the soft steps think until their text token is it, then discrete tokens answer; None: every step soft
+    thinking_budget:int|None=None, # Most thinking steps, after which `thinking_end` is forced (None: max_new_tokens - 1)
+    cold_stop_entropy:float=0.01, # Cold Stop: a thinking step is calm when the sampling distribution's entropy is below this
+    cold_stop_steps:int|None=None, # Cold Stop: force `thinking_end` after this many calm steps in a row (None: off)
+)->SoftGeneration:
+    "Sample completions for a batch of prompts with soft inputs, recording each input and each token's log-probability."
+    if rollout not in SOFT_ROLLOUTS: raise ValueError(f"rollout must be one of {SOFT_ROLLOUTS}, got {rollout!r}")
+    for name, d in (("sampling", sampling), ("soft", soft), ("gumbel_support", gumbel_support)):
+        if not isinstance(d, (ProbabilityDistributionArguments, type(None))):
+            raise TypeError(f"{name} must be a ProbabilityDistributionArguments or None, got {type(d).__name__}")
+    sampling = ProbabilityDistributionArguments() if sampling is None else sampling
+    soft = sampling if soft is None else soft
+    gumbel_support = ProbabilityDistributionArguments(temperature=sampling.temperature, top_k=5, top_p=0.95) if gumbel_support is None else gumbel_support
+    if not sampling.temperature > 0: raise ValueError(f"sampling temperature must be > 0, got {sampling.temperature}")
+    budget = max_new_tokens - 1 if thinking_budget is None else thinking_budget
+    if thinking_end is not None and not 0 <= budget < max_new_tokens:
+        raise ValueError(f"thinking_budget must be in [0, max_new_tokens - 1] (room for the end token), got {thinking_budget!r} with max_new_tokens={max_new_tokens}")
+    core = unwrap_model(model)
+    runner, low_precision = rollout_runner(core, check_rollout_dtype(rollout_dtype))
+    if runner is not None: model = core = runner
+    emb = input_embedding_module(core)
+    step_kw = dict(emb=emb, embed=SoftEmbedder(emb, sparse=False), sparse=truncates(**soft.to_dict()), sampling=sampling, soft=soft,
+                   mix_weight=mix_weight, multiplex_k=multiplex_k, gumbel_tau=gumbel_tau, gumbel_support=gumbel_support,
+                   gaussian_std=gaussian_sigma * embedding_rms(core) if rollout == "gaussian" else 0.0)
+    B, dev = prompt_ids.shape[0], prompt_ids.device
+    mask = attention_mask.long()
+    pos = position_ids_from_mask(mask)
+    eos = torch.tensor(eos_token_ids, device=dev)
+    cache = DynamicCache(config=core.config)
+    kv = cache_kwargs(core, cache)
+    ids, logps, ents, sups, parts, actions, phases = [], [], [], [], [], [], []
+    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    phase = torch.zeros(B, dtype=torch.long, device=dev) if thinking_end is None else torch.full((B,), THINKING, device=dev)
+    think_len, calm = torch.zeros(B, dtype=torch.long, device=dev), torch.zeros(B, dtype=torch.long, device=dev)
+    with activation_checkpointing_off(core), gathered_parameters(core), low_precision:  # under FSDP2: one all-gather for the whole rollout
+        out = model(input_ids=prompt_ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1, **kv)
+        next_pos = pos[:, -1] + 1
+        for k in range(max_new_tokens):
+            logits = _f32(out.logits[:, -1])
+            g = position_generator(seed, k, dev)
+            q = sampling(logits)
+            token, lp, step, act = _rollout_step(rollout, logits, q, g, **step_kw)
+            if thinking_end is not None:
+                thinking = phase == THINKING
+                if cold_stop_steps is not None:
+                    calm = torch.where(thinking & (torch.special.entr(q).sum(-1) < cold_stop_entropy), calm + 1, 0)
+                    thinking = thinking & (calm < cold_stop_steps)
+                forcing = (phase == THINKING) & ((think_len >= budget) | ~thinking)  # the budget is spent, or Cold Stop
+                thinking = thinking & ~forcing
+                answer = sample_from(q, torch.rand(B, generator=g, device=dev))
+                hard = torch.where(forcing, torch.full_like(answer, thinking_end), answer)
+                token = torch.where(thinking, token, hard)
+                lp = torch.where(thinking, lp, torch.where(forcing, 0.0, torch.log_softmax(logits / sampling.temperature, -1).gather(-1, answer[:, None]).squeeze(-1)).to(lp.dtype))
+                step = _where_inputs(thinking, step, SoftInputs(hard[:, None], torch.ones(B, 1, device=dev)))
+                if act is not None: act = act.masked_fill(~thinking[:, None], -math.inf)
+                step_phase = torch.where(thinking, THINKING, torch.where(forcing, FORCED, ANSWER))
+                think_len = think_len + thinking.long()
+                phase = torch.where(forcing | (thinking & (token == thinking_end)), ANSWER, phase)
+            else: step_phase = phase
+            token = token.masked_fill(done, pad_token_id)
+            ids.append(token); logps.append(lp.masked_fill(done, 0.0)); parts.append(step); phases.append(step_phase)
+            if act is not None: actions.append(act)
+            ents.append(torch.special.entr(q).sum(-1)); sups.append((q > 0).sum(-1))
+            done = done | torch.isin(token, eos)
+            if bool(done.all()) or k == max_new_tokens - 1: break
+            x = step.embed(emb)
+            mask = torch.cat([mask, torch.ones(B, 1, dtype=mask.dtype, device=dev)], 1)
+            out = model(inputs_embeds=x[:, None], attention_mask=mask, position_ids=next_pos[:, None], use_cache=True, **kv)
+            next_pos = next_pos + 1
+    completion_ids = torch.stack(ids, 1)
+    is_eos = torch.isin(completion_ids, eos)
+    first_eos = torch.where(is_eos.any(1), is_eos.int().argmax(1), completion_ids.shape[1])
+    completion_mask = (torch.arange(completion_ids.shape[1], device=dev)[None] <= first_eos[:, None]).long()
+    acts = None
+    if actions:
+        n = max(a.shape[-1] for a in actions)
+        acts = torch.stack([F.pad(a, (0, n - a.shape[-1]), value=-math.inf) for a in actions], 1)
+    return SoftGeneration(completion_ids, completion_mask, torch.stack(logps, 1), _stack_steps(parts),
+                          torch.stack(ents, 1), torch.stack(sups, 1).float(), acts, None if thinking_end is None else torch.stack(phases, 1))
 
 # %% ../nbs/07_grpo.ipynb #d29f2212
 def _soft_step(p, token, w, embed:SoftEmbedder, sparse:bool=True) -> SoftInputs:
@@ -245,105 +344,6 @@ def split_thinking(
     cut = [ids.index(end) if end in ids else len(ids) for ids in completion_ids]
     dec = lambda xs: tokenizer.batch_decode(xs, skip_special_tokens=True)
     return dec([ids[:j] for ids, j in zip(completion_ids, cut)]), dec([ids[j + 1:] for ids, j in zip(completion_ids, cut)])
-
-# %% ../nbs/07_grpo.ipynb #15808aac
-@torch.no_grad()
-def soft_generate(
-    model:nn.Module, # A causal LM (or a wrapper whose `.module` is one)
-    prompt_ids:Tensor, # (batch, prompt) left-padded prompts
-    attention_mask:Tensor, # (batch, prompt) 1 for real tokens
-    max_new_tokens:int, # Completion length limit
-    eos_token_ids:list[int], # Tokens that end a completion
-    pad_token_id:int, # Token that fills a completion after its end
-    rollout:str="soft", # One of `SOFT_ROLLOUTS`
-    mix_weight:float=0.5, # Weight of the sampled token in "mix"
-    multiplex_k:int=3, # Tokens per step in "multiplex"
-    sampling:ProbabilityDistributionArguments|None=None, # The distribution of the sampled tokens (temperature must be > 0); None: the default one
-    soft:ProbabilityDistributionArguments|None=None, # The distribution the soft inputs mix over; None: `sampling`
-    seed:int=0, # Seed of the step generators
-    rollout_dtype:torch.dtype|str|None=None, # Run the rollout on a cached copy of the weights in this dtype (e.g. torch.bfloat16); None: the model's
-    gaussian_sigma:float=0.33, # "gaussian": noise standard deviation, in units of the embeddings' RMS (`embedding_rms`)
-    gumbel_tau:float=0.1, # "gumbel": temperature of the softmax over the perturbed log-probabilities
-    gumbel_support:ProbabilityDistributionArguments|None=None, # "gumbel": the distribution whose support is perturbed; None: top-k 5, top-p 0.95 at the sampling temperature
-    thinking_end:int|None=None, # End-of-thinking token: the soft steps think until their text token is it, then discrete tokens answer; None: every step soft
-    thinking_budget:int|None=None, # Most thinking steps, after which `thinking_end` is forced (None: max_new_tokens - 1)
-    cold_stop_entropy:float=0.01, # Cold Stop: a thinking step is calm when the sampling distribution's entropy is below this
-    cold_stop_steps:int|None=None, # Cold Stop: force `thinking_end` after this many calm steps in a row (None: off)
-)->SoftGeneration:
-    "Sample completions for a batch of prompts with soft inputs, recording each input and each token's log-probability."
-    if rollout not in SOFT_ROLLOUTS: raise ValueError(f"rollout must be one of {SOFT_ROLLOUTS}, got {rollout!r}")
-    for name, d in (("sampling", sampling), ("soft", soft), ("gumbel_support", gumbel_support)):
-        if not isinstance(d, (ProbabilityDistributionArguments, type(None))):
-            raise TypeError(f"{name} must be a ProbabilityDistributionArguments or None, got {type(d).__name__}")
-    sampling = ProbabilityDistributionArguments() if sampling is None else sampling
-    soft = sampling if soft is None else soft
-    gumbel_support = ProbabilityDistributionArguments(temperature=sampling.temperature, top_k=5, top_p=0.95) if gumbel_support is None else gumbel_support
-    if not sampling.temperature > 0: raise ValueError(f"sampling temperature must be > 0, got {sampling.temperature}")
-    budget = max_new_tokens - 1 if thinking_budget is None else thinking_budget
-    if thinking_end is not None and not 0 <= budget < max_new_tokens:
-        raise ValueError(f"thinking_budget must be in [0, max_new_tokens - 1] (room for the end token), got {thinking_budget!r} with max_new_tokens={max_new_tokens}")
-    core = unwrap_model(model)
-    runner, low_precision = rollout_runner(core, check_rollout_dtype(rollout_dtype))
-    if runner is not None: model = core = runner
-    emb = input_embedding_module(core)
-    step_kw = dict(emb=emb, embed=SoftEmbedder(emb, sparse=False), sparse=truncates(**soft.to_dict()), sampling=sampling, soft=soft,
-                   mix_weight=mix_weight, multiplex_k=multiplex_k, gumbel_tau=gumbel_tau, gumbel_support=gumbel_support,
-                   gaussian_std=gaussian_sigma * embedding_rms(core) if rollout == "gaussian" else 0.0)
-    B, dev = prompt_ids.shape[0], prompt_ids.device
-    mask = attention_mask.long()
-    pos = position_ids_from_mask(mask)
-    eos = torch.tensor(eos_token_ids, device=dev)
-    cache = DynamicCache(config=core.config)
-    kv = cache_kwargs(core, cache)
-    ids, logps, ents, sups, parts, actions, phases = [], [], [], [], [], [], []
-    done = torch.zeros(B, dtype=torch.bool, device=dev)
-    phase = torch.zeros(B, dtype=torch.long, device=dev) if thinking_end is None else torch.full((B,), THINKING, device=dev)
-    think_len, calm = torch.zeros(B, dtype=torch.long, device=dev), torch.zeros(B, dtype=torch.long, device=dev)
-    with activation_checkpointing_off(core), gathered_parameters(core), low_precision:  # under FSDP2: one all-gather for the whole rollout
-        out = model(input_ids=prompt_ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1, **kv)
-        next_pos = pos[:, -1] + 1
-        for k in range(max_new_tokens):
-            logits = _f32(out.logits[:, -1])
-            g = position_generator(seed, k, dev)
-            q = sampling(logits)
-            token, lp, step, act = _rollout_step(rollout, logits, q, g, **step_kw)
-            if thinking_end is not None:
-                thinking = phase == THINKING
-                if cold_stop_steps is not None:
-                    calm = torch.where(thinking & (torch.special.entr(q).sum(-1) < cold_stop_entropy), calm + 1, 0)
-                    thinking = thinking & (calm < cold_stop_steps)
-                forcing = (phase == THINKING) & ((think_len >= budget) | ~thinking)  # the budget is spent, or Cold Stop
-                thinking = thinking & ~forcing
-                answer = sample_from(q, torch.rand(B, generator=g, device=dev))
-                hard = torch.where(forcing, torch.full_like(answer, thinking_end), answer)
-                token = torch.where(thinking, token, hard)
-                lp = torch.where(thinking, lp, torch.where(forcing, 0.0, torch.log_softmax(logits / sampling.temperature, -1).gather(-1, answer[:, None]).squeeze(-1)).to(lp.dtype))
-                step = _where_inputs(thinking, step, SoftInputs(hard[:, None], torch.ones(B, 1, device=dev)))
-                if act is not None: act = act.masked_fill(~thinking[:, None], -math.inf)
-                step_phase = torch.where(thinking, THINKING, torch.where(forcing, FORCED, ANSWER))
-                think_len = think_len + thinking.long()
-                phase = torch.where(forcing | (thinking & (token == thinking_end)), ANSWER, phase)
-            else: step_phase = phase
-            token = token.masked_fill(done, pad_token_id)
-            ids.append(token); logps.append(lp.masked_fill(done, 0.0)); parts.append(step); phases.append(step_phase)
-            if act is not None: actions.append(act)
-            ents.append(torch.special.entr(q).sum(-1)); sups.append((q > 0).sum(-1))
-            done = done | torch.isin(token, eos)
-            if bool(done.all()) or k == max_new_tokens - 1: break
-            x = step.embed(emb)
-            mask = torch.cat([mask, torch.ones(B, 1, dtype=mask.dtype, device=dev)], 1)
-            out = model(inputs_embeds=x[:, None], attention_mask=mask, position_ids=next_pos[:, None], use_cache=True, **kv)
-            next_pos = next_pos + 1
-    completion_ids = torch.stack(ids, 1)
-    is_eos = torch.isin(completion_ids, eos)
-    first_eos = torch.where(is_eos.any(1), is_eos.int().argmax(1), completion_ids.shape[1])
-    completion_mask = (torch.arange(completion_ids.shape[1], device=dev)[None] <= first_eos[:, None]).long()
-    acts = None
-    if actions:
-        n = max(a.shape[-1] for a in actions)
-        acts = torch.stack([F.pad(a, (0, n - a.shape[-1]), value=-math.inf) for a in actions], 1)
-    return SoftGeneration(completion_ids, completion_mask, torch.stack(logps, 1), _stack_steps(parts),
-                          torch.stack(ents, 1), torch.stack(sups, 1).float(), acts, None if thinking_end is None else torch.stack(phases, 1))
 
 # %% ../nbs/07_grpo.ipynb #891eeb43
 def _pad_steps(t:Tensor, C:int) -> Tensor:

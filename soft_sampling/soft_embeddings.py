@@ -53,7 +53,11 @@ def embed_mixture(
 # %% ../nbs/01c_soft_embeddings.ipynb #db0ab6c3
 class SoftEmbedder:
     "`p @ E` through `emb` for the steps of one rollout: E computed once, small supports gathered, the deferring engine's products inside it."
-    def __init__(self, emb:nn.Module, sparse:bool=True, ops=None):
+    def __init__(self,
+                 emb:nn.Module, # The model's input-embedding module
+                 sparse:bool=True, # Gather the rows of a small support (False: always the dense product)
+                 ops=None, # The deferring engine's `mixture` and `matmul` (None: plain torch)
+                ):
         self.emb, self.sparse, self.ops, self.table = emb, sparse, ops, None  # sparse=False: always the dense product
     def __call__(self, p:Tensor) -> Tensor:
         support = small_support(p) if self.sparse else None
