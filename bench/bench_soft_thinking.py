@@ -81,7 +81,7 @@ def run_decoder(model, tok, data, settings, a) -> dict:
 
 def run_generate(model, tok, data, a) -> dict:
     "`generate` sampling with the answer settings on the same thinking-format prompts: the reference for time per answer."
-    from soft_sampling.thinking import thinking_prompt, _answer_lengths
+    from soft_sampling.thinking import thinking_prompt, answer_lengths
     from soft_sampling.data import exact_match_reward
     texts, tok.padding_side = [thinking_prompt(p, tok) for p in data["prompt"]], "left"
     out = dict(samples=a.samples, correct=[], thinking_lengths=[], tokens=[], seconds=0.0)
@@ -93,7 +93,7 @@ def run_generate(model, tok, data, a) -> dict:
                            eos_token_id=tok.eos_token_id, **ANSWER)
         out["seconds"] += time.perf_counter() - t0
         gen = o[:, enc["input_ids"].shape[1]:]
-        dec, lens = tok.batch_decode(gen, skip_special_tokens=True), _answer_lengths(gen, [tok.eos_token_id])
+        dec, lens = tok.batch_decode(gen, skip_special_tokens=True), answer_lengths(gen, [tok.eos_token_id])
         for j, (p, ans) in enumerate(zip(data["prompt"][i:i + a.batch_size], data["answer"][i:i + a.batch_size])):
             s = slice(j * a.samples, (j + 1) * a.samples)
             out["correct"].append(int(sum(exact_match_reward([p] * a.samples, dec[s], [ans] * a.samples))))
@@ -123,16 +123,16 @@ def speed_race(model, tok, a) -> dict:
 
 def summarize(runs:dict, a) -> dict:
     "Per decoder: pass@k with intervals over prompts, thinking length, tokens and wall time per answer; paired pass@1 differences."
-    from soft_sampling.evaluation import pass_at_k, _ci, paired_bootstrap_ci
+    from soft_sampling.evaluation import pass_at_k, rounded_ci, paired_bootstrap_ci
     table, p1 = {}, {}
     gen_per_answer = runs["generate"]["seconds"] / (len(runs["generate"]["correct"]) * runs["generate"]["samples"])
     for name, r in runs.items():
         n = r["samples"]
-        row = {f"pass@{k}": _ci([pass_at_k(n, c, k) for c in r["correct"]], seed=a.seed) for k in range(1, n + 1) if k in (1, 2, 4, 8, 16, 32) or k == n}
+        row = {f"pass@{k}": rounded_ci([pass_at_k(n, c, k) for c in r["correct"]], seed=a.seed) for k in range(1, n + 1) if k in (1, 2, 4, 8, 16, 32) or k == n}
         p1[name] = [c / n for c in r["correct"]]
         tl = [np.mean(t) for t in r["thinking_lengths"] if t[0] is not None]
-        row["thinking_length"] = _ci(tl, seed=a.seed) if tl else None
-        row["tokens"] = _ci([np.mean(t) for t in r["tokens"]], seed=a.seed)
+        row["thinking_length"] = rounded_ci(tl, seed=a.seed) if tl else None
+        row["tokens"] = rounded_ci([np.mean(t) for t in r["tokens"]], seed=a.seed)
         per_answer = r["seconds"] / (len(r["correct"]) * n)
         row["seconds_per_answer"] = round(per_answer, 4)
         row["time_vs_generate"] = round(per_answer / gen_per_answer, 3)

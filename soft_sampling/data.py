@@ -11,22 +11,16 @@ import pyarrow as pa
 import datasets
 from datasets import Dataset, DatasetDict
 from transformers import PreTrainedTokenizerBase
-from .distributions import _is_int, _is_real
+from .checks import is_int, is_real
 
 # %% auto #0
 __all__ = ['EMBEDDED_DATASET', 'DATA_FILE_BUILDERS', 'EVAL_SPLITS', 'ARITHMETIC_OPS', 'MAX_QUESTIONS', 'ARITHMETIC_DATASET',
-           'pydoc_topics_dataset', 'tokenize_and_chunk', 'load_text_dataset', 'text_blocks', 'arithmetic_dataset',
-           'check_prompt_rows', 'grpo_prompts', 'completion_text', 'exact_match_reward', 'length_reward']
+           'pydoc_topics_dataset', 'tokenize_and_chunk', 'load_text_dataset', 'check_text_file', 'text_blocks',
+           'arithmetic_dataset', 'check_prompt_rows', 'grpo_prompts', 'completion_text', 'exact_match_reward',
+           'length_reward']
 
 # %% ../nbs/04_data.ipynb #de7fb6ac
 EMBEDDED_DATASET = "embedded:pydoc-topics"  # the default `name_or_path`: Python's documentation topics, offline
-
-# %% ../nbs/04_data.ipynb #a91be4ca
-def _check_split_args(eval_fraction, seed):
-    "Raise a `ValueError` unless `eval_fraction` is in (0, 1) and `seed` an int."
-    if not (_is_real(eval_fraction) and 0 < eval_fraction < 1):
-        raise ValueError(f"eval_fraction must be a number in (0, 1), got {eval_fraction!r}")
-    if not _is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
 
 # %% ../nbs/04_data.ipynb #d0be326b
 def pydoc_topics_dataset(
@@ -40,6 +34,41 @@ def pydoc_topics_dataset(
     n_eval = min(len(topics) - 1, math.ceil(len(topics) * eval_fraction - 1e-9))  # -1e-9: 0.1 * 80 is 8.000000000000002
     mk = lambda names: Dataset.from_dict({"topic": names, "text": [pydoc_data.topics.topics[t] for t in names]})
     return DatasetDict(train=mk(sorted(topics[n_eval:])), eval=mk(sorted(topics[:n_eval])))
+
+# %% ../nbs/04_data.ipynb #a91be4ca
+def _check_split_args(eval_fraction, seed):
+    "Raise a `ValueError` unless `eval_fraction` is in (0, 1) and `seed` an int."
+    if not (is_real(eval_fraction) and 0 < eval_fraction < 1):
+        raise ValueError(f"eval_fraction must be a number in (0, 1), got {eval_fraction!r}")
+    if not is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
+
+# %% ../nbs/04_data.ipynb #3e646b2e
+def tokenize_and_chunk(
+    dataset:Dataset|DatasetDict, # Texts; a `DatasetDict` is processed split by split
+    tokenizer:PreTrainedTokenizerBase, # The model's tokenizer
+    block_size:int=128, # Tokens per row of the result, >= 2
+    text_column:str="text", # The column holding the texts
+    add_eos:bool=True, # End every text with `tokenizer.eos_token_id`
+    num_proc:int|None=None, # Processes that tokenise (`Dataset.map`); None: this one
+)->Dataset|DatasetDict: # Columns "input_ids" and "attention_mask", every row `block_size` tokens
+    "Tokenise every text, concatenate, and cut into blocks of `block_size` tokens, dropping the remainder."
+    if isinstance(dataset, DatasetDict):
+        return DatasetDict({name: tokenize_and_chunk(split, tokenizer, block_size, text_column, add_eos, num_proc)
+                            for name, split in dataset.items()})
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"dataset must be a datasets.Dataset or DatasetDict, got {type(dataset).__name__}")
+    if not (is_int(block_size) and block_size >= 2):
+        raise ValueError(f"block_size must be an int >= 2 (an input token and the next one to predict), got {block_size!r}")
+    _check_text_column(dataset, text_column)
+    eos = tokenizer.eos_token_id if add_eos else None
+    if add_eos and eos is None: raise ValueError("the tokenizer has no EOS token (eos_token_id is None), which separates the texts in blocks: set eos_token in the model's "
+                                                 "tokenizer_config.json, or (in Python) pass add_eos=False")
+    def tokenize(batch):
+        ids = tokenizer([t or "" for t in batch[text_column]], verbose=False)["input_ids"]  # verbose: no warning for long texts
+        if eos is not None: ids = [x + [eos] if x and x[-1] != eos else x for x in ids]
+        return {"input_ids": ids}
+    tokenized = dataset.map(tokenize, batched=True, remove_columns=dataset.column_names, num_proc=num_proc)
+    return _chunk(tokenized, block_size)
 
 # %% ../nbs/04_data.ipynb #812fd965
 def _check_text_column(dataset:Dataset, text_column:str):
@@ -68,33 +97,28 @@ def _chunk(tokenized:Dataset, block_size:int) -> Dataset:
     return Dataset(pa.table({"input_ids": pa.ListArray.from_arrays(offsets, ids.slice(0, n)),
                              "attention_mask": pa.ListArray.from_arrays(offsets, ones)}))
 
-# %% ../nbs/04_data.ipynb #3e646b2e
-def tokenize_and_chunk(
-    dataset:Dataset|DatasetDict, # Texts; a `DatasetDict` is processed split by split
-    tokenizer:PreTrainedTokenizerBase, # The model's tokenizer
-    block_size:int=128, # Tokens per row of the result, >= 2
-    text_column:str="text", # The column holding the texts
-    add_eos:bool=True, # End every text with `tokenizer.eos_token_id`
-    num_proc:int|None=None, # Processes that tokenise (`Dataset.map`); None: this one
-)->Dataset|DatasetDict: # Columns "input_ids" and "attention_mask", every row `block_size` tokens
-    "Tokenise every text, concatenate, and cut into blocks of `block_size` tokens, dropping the remainder."
-    if isinstance(dataset, DatasetDict):
-        return DatasetDict({name: tokenize_and_chunk(split, tokenizer, block_size, text_column, add_eos, num_proc)
-                            for name, split in dataset.items()})
-    if not isinstance(dataset, Dataset):
-        raise TypeError(f"dataset must be a datasets.Dataset or DatasetDict, got {type(dataset).__name__}")
-    if not (_is_int(block_size) and block_size >= 2):
-        raise ValueError(f"block_size must be an int >= 2 (an input token and the next one to predict), got {block_size!r}")
-    _check_text_column(dataset, text_column)
-    eos = tokenizer.eos_token_id if add_eos else None
-    if add_eos and eos is None: raise ValueError("the tokenizer has no EOS token (eos_token_id is None), which separates the texts in blocks: set eos_token in the model's "
-                                                 "tokenizer_config.json, or (in Python) pass add_eos=False")
-    def tokenize(batch):
-        ids = tokenizer([t or "" for t in batch[text_column]], verbose=False)["input_ids"]  # verbose: no warning for long texts
-        if eos is not None: ids = [x + [eos] if x and x[-1] != eos else x for x in ids]
-        return {"input_ids": ids}
-    tokenized = dataset.map(tokenize, batched=True, remove_columns=dataset.column_names, num_proc=num_proc)
-    return _chunk(tokenized, block_size)
+# %% ../nbs/04_data.ipynb #3a18c668
+def load_text_dataset(
+    name_or_path:str|Path|None=None, # None or `EMBEDDED_DATASET`: Python's documentation topics; else a file, folder or hub id
+    text_column:str="text", # The column holding the texts (checked to exist)
+    eval_fraction:float=0.1, # Part of train held out as "eval" when the data has no eval split
+    seed:int=0, # Seed of that held-out part (and of the embedded dataset's split)
+    **load_kwargs, # Passed to `datasets.load_dataset` (e.g. `name=` a hub configuration, `cache_dir=`)
+)->DatasetDict: # "train" and "eval"
+    "Load text to train on as a `DatasetDict` with a train and an eval split; the default is embedded, offline."
+    _check_split_args(eval_fraction, seed)
+    name = str(name_or_path) if name_or_path is not None else EMBEDDED_DATASET
+    if name == EMBEDDED_DATASET:
+        if load_kwargs: raise ValueError(f"the embedded dataset takes no load_kwargs, got {sorted(load_kwargs)}")
+        data = pydoc_topics_dataset(eval_fraction, seed)
+    else:
+        path = Path(name).expanduser()
+        if path.exists(): loaded = _load_local(path, **load_kwargs)
+        elif _looks_like_path(name): raise ValueError(f"dataset {name!r} not found: no such file or folder")
+        else: loaded = _load_hub(name, **load_kwargs)
+        data = _train_and_eval(loaded, eval_fraction, seed, name)
+    for split in data.values(): _check_text_column(split, text_column)
+    return data
 
 # %% ../nbs/04_data.ipynb #f8c059e1
 DATA_FILE_BUILDERS = {".json": "json", ".jsonl": "json", ".csv": "csv", ".txt": "text", ".parquet": "parquet"}
@@ -105,7 +129,7 @@ def _looks_like_path(name:str) -> bool:
             or name.count("/") > 1 or "\\" in name)
 
 # %% ../nbs/04_data.ipynb #4a848798
-def _check_text_file(f:Path, what:str="dataset file"):
+def check_text_file(f:Path, what:str="dataset file"):
     "Raise a `ValueError` naming file `f` and the line when it is empty, not UTF-8, or (JSON lines) a line is not JSON."
     data = f.read_bytes()
     if not data.strip(): raise ValueError(f"{what} {str(f)!r} is empty")
@@ -138,7 +162,7 @@ def _load_local(path:Path, **load_kwargs) -> DatasetDict:
     "Load a local data file, or a folder of data files of one type, with the matching `datasets` builder."
     files, builder = _data_files(path)
     for f in files:
-        if DATA_FILE_BUILDERS.get(f.suffix.lower()) in ("json", "text", "csv"): _check_text_file(f)
+        if DATA_FILE_BUILDERS.get(f.suffix.lower()) in ("json", "text", "csv"): check_text_file(f)
     kwargs = dict(data_files=str(path)) if path.is_file() else dict(data_dir=str(path))
     if builder == "text": kwargs["sample_by"] = "paragraph"  # a row per paragraph, not per line
     try: return datasets.load_dataset(builder, **kwargs, **load_kwargs)
@@ -168,29 +192,6 @@ def _load_hub(name:str, **load_kwargs) -> DatasetDict:
         raise ValueError(f"Cannot load dataset {name!r}: not a local file or folder, and not a hub dataset "
                          f"available offline ({reason})") from e
 
-# %% ../nbs/04_data.ipynb #3a18c668
-def load_text_dataset(
-    name_or_path:str|Path|None=None, # None or `EMBEDDED_DATASET`: Python's documentation topics; else a file, folder or hub id
-    text_column:str="text", # The column holding the texts (checked to exist)
-    eval_fraction:float=0.1, # Part of train held out as "eval" when the data has no eval split
-    seed:int=0, # Seed of that held-out part (and of the embedded dataset's split)
-    **load_kwargs, # Passed to `datasets.load_dataset` (e.g. `name=` a hub configuration, `cache_dir=`)
-)->DatasetDict: # "train" and "eval"
-    "Load text to train on as a `DatasetDict` with a train and an eval split; the default is embedded, offline."
-    _check_split_args(eval_fraction, seed)
-    name = str(name_or_path) if name_or_path is not None else EMBEDDED_DATASET
-    if name == EMBEDDED_DATASET:
-        if load_kwargs: raise ValueError(f"the embedded dataset takes no load_kwargs, got {sorted(load_kwargs)}")
-        data = pydoc_topics_dataset(eval_fraction, seed)
-    else:
-        path = Path(name).expanduser()
-        if path.exists(): loaded = _load_local(path, **load_kwargs)
-        elif _looks_like_path(name): raise ValueError(f"dataset {name!r} not found: no such file or folder")
-        else: loaded = _load_hub(name, **load_kwargs)
-        data = _train_and_eval(loaded, eval_fraction, seed, name)
-    for split in data.values(): _check_text_column(split, text_column)
-    return data
-
 # %% ../nbs/04_data.ipynb #ac118d90
 def text_blocks(
     text:DatasetDict, # "train" and "eval" splits, from `load_text_dataset`
@@ -213,17 +214,6 @@ def text_blocks(
 # %% ../nbs/04_data.ipynb #4a9afa13
 ARITHMETIC_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
-# %% ../nbs/04_data.ipynb #a4e124ef
-MAX_QUESTIONS = 100_000  # more would only repeat the 882 distinct questions of the defaults, and fill the memory
-
-def _check_arithmetic_args(n, seed, max_operand, ops):
-    "Raise a `ValueError` naming the first invalid argument of `arithmetic_dataset`."
-    if not (_is_int(n) and 1 <= n <= MAX_QUESTIONS): raise ValueError(f"n must be an int in [1, {MAX_QUESTIONS}], got {n!r}")
-    if not _is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
-    if not (_is_int(max_operand) and max_operand >= 1): raise ValueError(f"max_operand must be an int >= 1, got {max_operand!r}")
-    if not (isinstance(ops, str) and ops and set(ops) <= set(ARITHMETIC_OPS)):
-        raise ValueError(f"ops must be a non-empty string of the operations {''.join(ARITHMETIC_OPS)}, got {ops!r}")
-
 # %% ../nbs/04_data.ipynb #b1052712
 def arithmetic_dataset(
     n:int=64, # Number of questions
@@ -242,6 +232,17 @@ def arithmetic_dataset(
         prompts.append([{"role": "user", "content": question}] if conversational else question)
         answers.append(str(ARITHMETIC_OPS[op](a, b)))
     return Dataset.from_dict({"prompt": prompts, "answer": answers})
+
+# %% ../nbs/04_data.ipynb #a4e124ef
+MAX_QUESTIONS = 100_000  # more would only repeat the 882 distinct questions of the defaults, and fill the memory
+
+def _check_arithmetic_args(n, seed, max_operand, ops):
+    "Raise a `ValueError` naming the first invalid argument of `arithmetic_dataset`."
+    if not (is_int(n) and 1 <= n <= MAX_QUESTIONS): raise ValueError(f"n must be an int in [1, {MAX_QUESTIONS}], got {n!r}")
+    if not is_int(seed): raise ValueError(f"seed must be an int, got {seed!r}")
+    if not (is_int(max_operand) and max_operand >= 1): raise ValueError(f"max_operand must be an int >= 1, got {max_operand!r}")
+    if not (isinstance(ops, str) and ops and set(ops) <= set(ARITHMETIC_OPS)):
+        raise ValueError(f"ops must be a non-empty string of the operations {''.join(ARITHMETIC_OPS)}, got {ops!r}")
 
 # %% ../nbs/04_data.ipynb #92ff3a33
 _ANSWER = re.compile(r"[+-]?\d+")
@@ -279,8 +280,8 @@ def grpo_prompts(
 )->tuple[Dataset, Dataset|None]: # The training prompts, and the held-out ones (None: none asked for, or no row left)
     "The prompts GRPO trains on and the held-out prompts its reward is measured on."
     n, k = num_prompts, num_eval_prompts
-    if not (_is_int(n) and n >= 1): raise ValueError(f"num_prompts must be an int >= 1, got {n!r}")
-    if not (_is_int(k) and k >= 0): raise ValueError(f"num_eval_prompts must be an int >= 0 (0: no held-out evaluation), got {k!r}")
+    if not (is_int(n) and n >= 1): raise ValueError(f"num_prompts must be an int >= 1, got {n!r}")
+    if not (is_int(k) and k >= 0): raise ValueError(f"num_eval_prompts must be an int >= 0 (0: no held-out evaluation), got {k!r}")
     if dataset_name == ARITHMETIC_DATASET:
         if n + k > MAX_QUESTIONS: raise ValueError(f"num_prompts + num_eval_prompts = {n} + {k} exceeds {MAX_QUESTIONS}, the most arithmetic questions drawn: lower them")
         train = arithmetic_dataset(n=n)
@@ -334,5 +335,5 @@ def length_reward(
     **kwargs, # Dataset columns and trl's extra arguments (unused)
 )->list[float]: # `-abs(target_length - len(text))` per completion
     "Minus the distance, in characters, of each completion's length from `target_length`."
-    if not (_is_int(target_length) and target_length >= 0): raise ValueError(f"target_length must be an int >= 0, got {target_length!r}")
+    if not (is_int(target_length) and target_length >= 0): raise ValueError(f"target_length must be an int >= 0, got {target_length!r}")
     return [-float(abs(target_length - len(completion_text(c)))) for c in completions]

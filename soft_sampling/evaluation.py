@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from transformers import DynamicCache, GenerationConfig
 from .distributions import check_dist_args, mk_proba_dist
 from .checks import is_int, check_count, check_alphas
-from .data import arithmetic_dataset, exact_match_reward, _check_text_file, check_prompt_rows
+from .data import arithmetic_dataset, exact_match_reward, check_text_file, check_prompt_rows
 from .soft_forward import soft_sampling_forward, cache_kwargs, unwrap_model, mode_for_alpha
 
 
@@ -167,7 +167,6 @@ def check_same_vocab(
 def next_token_logprobs(model:nn.Module, ids:torch.Tensor, start:int) -> torch.Tensor:
     "Log-probabilities (float32) of the tokens after position `start - 1`: those that predict ids[:, start:]."
     return model(input_ids=ids, use_cache=False).logits[:, start - 1:-1].float().log_softmax(-1)
-_next_token_logprobs = next_token_logprobs  # the name benchmarks imported
 
 def oracle_scores(
     model:nn.Module, # The model that was evaluated
@@ -269,7 +268,7 @@ def task_dataset(
     p = Path(task)
     if p.suffix not in (".json", ".jsonl"): raise ValueError(f"task must be 'arithmetic' or a .json/.jsonl file with 'prompt' and 'answer', got {task!r}")
     if not p.is_file(): raise FileNotFoundError(f"task file {task!r} not found")
-    _check_text_file(p, "task file")  # empty, not UTF-8, a line that is not JSON: named with its line
+    check_text_file(p, "task file")  # empty, not UTF-8, a line that is not JSON: named with its line
     text = p.read_text()
     lines = [i for i, l in enumerate(text.splitlines(), 1) if l.strip()]
     rows = [json.loads(l) for l in text.splitlines() if l.strip()] if p.suffix == ".jsonl" else json.loads(text)
@@ -401,7 +400,6 @@ def paired_bootstrap_ci(
 def rounded_ci(values, **kw) -> list[float]:
     "`bootstrap_ci` of `values`, each number rounded to 6 decimals (as the reports store it)."
     return [round(v, 6) for v in bootstrap_ci(values, **kw)]
-_ci = rounded_ci  # the name benchmarks imported
 
 @delegates(check_dist_args)
 def generation_report(
@@ -478,7 +476,6 @@ def new_figure(title:str, xlabel:str, ylabel:str):
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
     return fig, ax
-_figure = new_figure  # the name benchmarks imported
 
 # %% ../nbs/05_evaluation.ipynb #2272c000
 def _plot_curves(curves:dict[str, dict], title:str, xlabel:str, ylabel:str) -> Figure:

@@ -9,24 +9,25 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
+from fastcore.basics import patch
 from fastcore.meta import delegates
 from transformers import DynamicCache
 import trl.trainer.utils
 from trl import GRPOConfig, GRPOTrainer
 from trl.models import unwrap_model_for_generation
 from .distributions import mk_proba_dist, ProbabilityDistributionArguments, SoftDistributionArguments
-from .trainer import _nonfinite_message, _without_tied_keys
+from .trainer import TiedWeightsResume, nonfinite_message
 from .compat import (activation_checkpointing_off, cache_kwargs, gathered_parameters, input_embedding_module,
                                   position_ids_from_mask, refuse_sharded_parameters, unwrap_model)
-from .soft_embeddings import SoftInputs, embedding_table, small_support, soft_inputs_forward, truncates, _SoftEmbedder
+from .soft_embeddings import SoftInputs, embedding_table, small_support, soft_inputs_forward, truncates, SoftEmbedder
 from .randomness import gumbel_like, position_generator, sample_from, stable_seed
 from .deferred_grads import deferred_weight_grads
 from .thinking import embedding_rms, thinking_step
-from .soft_forward import ROLLOUT_DTYPES, check_rollout_dtype, _rollout_runner
+from .soft_forward import ROLLOUT_DTYPES, check_rollout_dtype, rollout_runner
 
 # %% auto #0
-__all__ = ['SOFT_ROLLOUTS', 'SOFT_GRADIENTS', 'THINKING', 'FORCED', 'ANSWER', 'SoftGRPOConfig', 'SoftGeneration', 'gaussian_logp',
-           'gumbel_logp', 'thinking_end_id', 'split_thinking', 'soft_generate', 'through_inputs_logps', 'action_logps',
+__all__ = ['SOFT_ROLLOUTS', 'SOFT_GRADIENTS', 'THINKING', 'FORCED', 'ANSWER', 'SoftGRPOConfig', 'SoftGeneration', 'soft_generate',
+           'gaussian_logp', 'gumbel_logp', 'thinking_end_id', 'split_thinking', 'through_inputs_logps', 'action_logps',
            'SoftGRPOTrainer']
 
 # %% ../nbs/07_grpo.ipynb #ac677e77
@@ -135,8 +136,107 @@ class SoftGeneration:
     actions: Tensor|None = None  # (batch, steps, k) rollout 'gumbel': the perturbed log-probabilities over each step's support (-inf outside it)
     phase: Tensor|None = None  # (batch, steps) with a thinking phase: THINKING, FORCED (the end token forced: not an action) or ANSWER
 
+# %% ../nbs/07_grpo.ipynb #15808aac
+@torch.no_grad()
+def soft_generate(
+    model:nn.Module, # A causal LM (or a wrapper whose `.module` is one)
+    prompt_ids:Tensor, # (batch, prompt) left-padded prompts
+    attention_mask:Tensor, # (batch, prompt) 1 for real tokens
+    max_new_tokens:int, # Completion length limit
+    eos_token_ids:list[int], # Tokens that end a completion
+    pad_token_id:int, # Token that fills a completion after its end
+    rollout:str="soft", # One of `SOFT_ROLLOUTS`
+    mix_weight:float=0.5, # Weight of the sampled token in "mix"
+    multiplex_k:int=3, # Tokens per step in "multiplex"
+    sampling:ProbabilityDistributionArguments|None=None, # The distribution of the sampled tokens (temperature must be > 0); None: the default one
+    soft:ProbabilityDistributionArguments|None=None, # The distribution the soft inputs mix over; None: `sampling`
+    seed:int=0, # Seed of the step generators
+    rollout_dtype:torch.dtype|str|None=None, # Run the rollout on a cached copy of the weights in this dtype (e.g. torch.bfloat16); None: the model's
+    gaussian_sigma:float=0.33, # "gaussian": noise standard deviation, in units of the embeddings' RMS (`embedding_rms`)
+    gumbel_tau:float=0.1, # "gumbel": temperature of the softmax over the perturbed log-probabilities
+    gumbel_support:ProbabilityDistributionArguments|None=None, # "gumbel": the distribution whose support is perturbed; None: top-k 5, top-p 0.95 at the sampling temperature
+    thinking_end:int|None=None, # End-of-thinking token: the soft steps think until their text token is it, then discrete tokens answer; None: every step soft
+    thinking_budget:int|None=None, # Most thinking steps, after which `thinking_end` is forced (None: max_new_tokens - 1)
+    cold_stop_entropy:float=0.01, # Cold Stop: a thinking step is calm when the sampling distribution's entropy is below this
+    cold_stop_steps:int|None=None, # Cold Stop: force `thinking_end` after this many calm steps in a row (None: off)
+)->SoftGeneration:
+    "Sample completions for a batch of prompts with soft inputs, recording each input and each token's log-probability."
+    if rollout not in SOFT_ROLLOUTS: raise ValueError(f"rollout must be one of {SOFT_ROLLOUTS}, got {rollout!r}")
+    for name, d in (("sampling", sampling), ("soft", soft), ("gumbel_support", gumbel_support)):
+        if not isinstance(d, (ProbabilityDistributionArguments, type(None))):
+            raise TypeError(f"{name} must be a ProbabilityDistributionArguments or None, got {type(d).__name__}")
+    sampling = ProbabilityDistributionArguments() if sampling is None else sampling
+    soft = sampling if soft is None else soft
+    gumbel_support = ProbabilityDistributionArguments(temperature=sampling.temperature, top_k=5, top_p=0.95) if gumbel_support is None else gumbel_support
+    if not sampling.temperature > 0: raise ValueError(f"sampling temperature must be > 0, got {sampling.temperature}")
+    budget = max_new_tokens - 1 if thinking_budget is None else thinking_budget
+    if thinking_end is not None and not 0 <= budget < max_new_tokens:
+        raise ValueError(f"thinking_budget must be in [0, max_new_tokens - 1] (room for the end token), got {thinking_budget!r} with max_new_tokens={max_new_tokens}")
+    core = unwrap_model(model)
+    runner, low_precision = rollout_runner(core, check_rollout_dtype(rollout_dtype))
+    if runner is not None: model = core = runner
+    emb = input_embedding_module(core)
+    step_kw = dict(emb=emb, embed=SoftEmbedder(emb, sparse=False), sparse=truncates(**soft.to_dict()), sampling=sampling, soft=soft,
+                   mix_weight=mix_weight, multiplex_k=multiplex_k, gumbel_tau=gumbel_tau, gumbel_support=gumbel_support,
+                   gaussian_std=gaussian_sigma * embedding_rms(core) if rollout == "gaussian" else 0.0)
+    B, dev = prompt_ids.shape[0], prompt_ids.device
+    mask = attention_mask.long()
+    pos = position_ids_from_mask(mask)
+    eos = torch.tensor(eos_token_ids, device=dev)
+    cache = DynamicCache(config=core.config)
+    kv = cache_kwargs(core, cache)
+    ids, logps, ents, sups, parts, actions, phases = [], [], [], [], [], [], []
+    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    phase = torch.zeros(B, dtype=torch.long, device=dev) if thinking_end is None else torch.full((B,), THINKING, device=dev)
+    think_len, calm = torch.zeros(B, dtype=torch.long, device=dev), torch.zeros(B, dtype=torch.long, device=dev)
+    with activation_checkpointing_off(core), gathered_parameters(core), low_precision:  # under FSDP2: one all-gather for the whole rollout
+        out = model(input_ids=prompt_ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1, **kv)
+        next_pos = pos[:, -1] + 1
+        for k in range(max_new_tokens):
+            logits = _f32(out.logits[:, -1])
+            g = position_generator(seed, k, dev)
+            q = sampling(logits)
+            token, lp, step, act = _rollout_step(rollout, logits, q, g, **step_kw)
+            if thinking_end is not None:
+                thinking = phase == THINKING
+                if cold_stop_steps is not None:
+                    calm = torch.where(thinking & (torch.special.entr(q).sum(-1) < cold_stop_entropy), calm + 1, 0)
+                    thinking = thinking & (calm < cold_stop_steps)
+                forcing = (phase == THINKING) & ((think_len >= budget) | ~thinking)  # the budget is spent, or Cold Stop
+                thinking = thinking & ~forcing
+                answer = sample_from(q, torch.rand(B, generator=g, device=dev))
+                hard = torch.where(forcing, torch.full_like(answer, thinking_end), answer)
+                token = torch.where(thinking, token, hard)
+                lp = torch.where(thinking, lp, torch.where(forcing, 0.0, torch.log_softmax(logits / sampling.temperature, -1).gather(-1, answer[:, None]).squeeze(-1)).to(lp.dtype))
+                step = _where_inputs(thinking, step, SoftInputs(hard[:, None], torch.ones(B, 1, device=dev)))
+                if act is not None: act = act.masked_fill(~thinking[:, None], -math.inf)
+                step_phase = torch.where(thinking, THINKING, torch.where(forcing, FORCED, ANSWER))
+                think_len = think_len + thinking.long()
+                phase = torch.where(forcing | (thinking & (token == thinking_end)), ANSWER, phase)
+            else: step_phase = phase
+            token = token.masked_fill(done, pad_token_id)
+            ids.append(token); logps.append(lp.masked_fill(done, 0.0)); parts.append(step); phases.append(step_phase)
+            if act is not None: actions.append(act)
+            ents.append(torch.special.entr(q).sum(-1)); sups.append((q > 0).sum(-1))
+            done = done | torch.isin(token, eos)
+            if bool(done.all()) or k == max_new_tokens - 1: break
+            x = step.embed(emb)
+            mask = torch.cat([mask, torch.ones(B, 1, dtype=mask.dtype, device=dev)], 1)
+            out = model(inputs_embeds=x[:, None], attention_mask=mask, position_ids=next_pos[:, None], use_cache=True, **kv)
+            next_pos = next_pos + 1
+    completion_ids = torch.stack(ids, 1)
+    is_eos = torch.isin(completion_ids, eos)
+    first_eos = torch.where(is_eos.any(1), is_eos.int().argmax(1), completion_ids.shape[1])
+    completion_mask = (torch.arange(completion_ids.shape[1], device=dev)[None] <= first_eos[:, None]).long()
+    acts = None
+    if actions:
+        n = max(a.shape[-1] for a in actions)
+        acts = torch.stack([F.pad(a, (0, n - a.shape[-1]), value=-math.inf) for a in actions], 1)
+    return SoftGeneration(completion_ids, completion_mask, torch.stack(logps, 1), _stack_steps(parts),
+                          torch.stack(ents, 1), torch.stack(sups, 1).float(), acts, None if thinking_end is None else torch.stack(phases, 1))
+
 # %% ../nbs/07_grpo.ipynb #d29f2212
-def _soft_step(p, token, w, embed:_SoftEmbedder, sparse:bool=True) -> SoftInputs:
+def _soft_step(p, token, w, embed:SoftEmbedder, sparse:bool=True) -> SoftInputs:
     "One step's input `w * E[token] + (1 - w) * p @ E`: gathered when the support is small (checked if `sparse`), else a constant vector `embed(p)`."
     tok, support = token[:, None], (small_support(p) if sparse else None)
     if support is not None:
@@ -181,7 +281,7 @@ def gumbel_logp(
     return torch.where(valid, -e - torch.exp(-e), 0.0).sum(-1)
 
 # %% ../nbs/07_grpo.ipynb #2ec7b448
-def _rollout_step(rollout:str, logits:Tensor, q:Tensor, g:torch.Generator, emb:nn.Module, embed:_SoftEmbedder, sparse:bool,
+def _rollout_step(rollout:str, logits:Tensor, q:Tensor, g:torch.Generator, emb:nn.Module, embed:SoftEmbedder, sparse:bool,
                   sampling:ProbabilityDistributionArguments, soft:ProbabilityDistributionArguments, mix_weight:float, multiplex_k:int,
                   gaussian_std:float, gumbel_tau:float, gumbel_support:ProbabilityDistributionArguments):
     "One soft step of a rollout from its logits: the text token, its log-probability (or density), the input as `SoftInputs`, and the recorded action (`gumbel`'s g, -inf outside the support)."
@@ -245,105 +345,6 @@ def split_thinking(
     dec = lambda xs: tokenizer.batch_decode(xs, skip_special_tokens=True)
     return dec([ids[:j] for ids, j in zip(completion_ids, cut)]), dec([ids[j + 1:] for ids, j in zip(completion_ids, cut)])
 
-# %% ../nbs/07_grpo.ipynb #15808aac
-@torch.no_grad()
-def soft_generate(
-    model:nn.Module, # A causal LM (or a wrapper whose `.module` is one)
-    prompt_ids:Tensor, # (batch, prompt) left-padded prompts
-    attention_mask:Tensor, # (batch, prompt) 1 for real tokens
-    max_new_tokens:int, # Completion length limit
-    eos_token_ids:list[int], # Tokens that end a completion
-    pad_token_id:int, # Token that fills a completion after its end
-    rollout:str="soft", # One of `SOFT_ROLLOUTS`
-    mix_weight:float=0.5, # Weight of the sampled token in "mix"
-    multiplex_k:int=3, # Tokens per step in "multiplex"
-    sampling:ProbabilityDistributionArguments|None=None, # The distribution of the sampled tokens (temperature must be > 0); None: the default one
-    soft:ProbabilityDistributionArguments|None=None, # The distribution the soft inputs mix over; None: `sampling`
-    seed:int=0, # Seed of the step generators
-    rollout_dtype:torch.dtype|str|None=None, # Run the rollout on a cached copy of the weights in this dtype (e.g. torch.bfloat16); None: the model's
-    gaussian_sigma:float=0.33, # "gaussian": noise standard deviation, in units of the embeddings' RMS (`embedding_rms`)
-    gumbel_tau:float=0.1, # "gumbel": temperature of the softmax over the perturbed log-probabilities
-    gumbel_support:ProbabilityDistributionArguments|None=None, # "gumbel": the distribution whose support is perturbed; None: top-k 5, top-p 0.95 at the sampling temperature
-    thinking_end:int|None=None, # End-of-thinking token: the soft steps think until their text token is it, then discrete tokens answer; None: every step soft
-    thinking_budget:int|None=None, # Most thinking steps, after which `thinking_end` is forced (None: max_new_tokens - 1)
-    cold_stop_entropy:float=0.01, # Cold Stop: a thinking step is calm when the sampling distribution's entropy is below this
-    cold_stop_steps:int|None=None, # Cold Stop: force `thinking_end` after this many calm steps in a row (None: off)
-)->SoftGeneration:
-    "Sample completions for a batch of prompts with soft inputs, recording each input and each token's log-probability."
-    if rollout not in SOFT_ROLLOUTS: raise ValueError(f"rollout must be one of {SOFT_ROLLOUTS}, got {rollout!r}")
-    for name, d in (("sampling", sampling), ("soft", soft), ("gumbel_support", gumbel_support)):
-        if not isinstance(d, (ProbabilityDistributionArguments, type(None))):
-            raise TypeError(f"{name} must be a ProbabilityDistributionArguments or None, got {type(d).__name__}")
-    sampling = ProbabilityDistributionArguments() if sampling is None else sampling
-    soft = sampling if soft is None else soft
-    gumbel_support = ProbabilityDistributionArguments(temperature=sampling.temperature, top_k=5, top_p=0.95) if gumbel_support is None else gumbel_support
-    if not sampling.temperature > 0: raise ValueError(f"sampling temperature must be > 0, got {sampling.temperature}")
-    budget = max_new_tokens - 1 if thinking_budget is None else thinking_budget
-    if thinking_end is not None and not 0 <= budget < max_new_tokens:
-        raise ValueError(f"thinking_budget must be in [0, max_new_tokens - 1] (room for the end token), got {thinking_budget!r} with max_new_tokens={max_new_tokens}")
-    core = unwrap_model(model)
-    runner, low_precision = _rollout_runner(core, check_rollout_dtype(rollout_dtype))
-    if runner is not None: model = core = runner
-    emb = input_embedding_module(core)
-    step_kw = dict(emb=emb, embed=_SoftEmbedder(emb, sparse=False), sparse=truncates(**soft.to_dict()), sampling=sampling, soft=soft,
-                   mix_weight=mix_weight, multiplex_k=multiplex_k, gumbel_tau=gumbel_tau, gumbel_support=gumbel_support,
-                   gaussian_std=gaussian_sigma * embedding_rms(core) if rollout == "gaussian" else 0.0)
-    B, dev = prompt_ids.shape[0], prompt_ids.device
-    mask = attention_mask.long()
-    pos = position_ids_from_mask(mask)
-    eos = torch.tensor(eos_token_ids, device=dev)
-    cache = DynamicCache(config=core.config)
-    kv = cache_kwargs(core, cache)
-    ids, logps, ents, sups, parts, actions, phases = [], [], [], [], [], [], []
-    done = torch.zeros(B, dtype=torch.bool, device=dev)
-    phase = torch.zeros(B, dtype=torch.long, device=dev) if thinking_end is None else torch.full((B,), THINKING, device=dev)
-    think_len, calm = torch.zeros(B, dtype=torch.long, device=dev), torch.zeros(B, dtype=torch.long, device=dev)
-    with activation_checkpointing_off(core), gathered_parameters(core), low_precision:  # under FSDP2: one all-gather for the whole rollout
-        out = model(input_ids=prompt_ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1, **kv)
-        next_pos = pos[:, -1] + 1
-        for k in range(max_new_tokens):
-            logits = _f32(out.logits[:, -1])
-            g = position_generator(seed, k, dev)
-            q = sampling(logits)
-            token, lp, step, act = _rollout_step(rollout, logits, q, g, **step_kw)
-            if thinking_end is not None:
-                thinking = phase == THINKING
-                if cold_stop_steps is not None:
-                    calm = torch.where(thinking & (torch.special.entr(q).sum(-1) < cold_stop_entropy), calm + 1, 0)
-                    thinking = thinking & (calm < cold_stop_steps)
-                forcing = (phase == THINKING) & ((think_len >= budget) | ~thinking)  # the budget is spent, or Cold Stop
-                thinking = thinking & ~forcing
-                answer = sample_from(q, torch.rand(B, generator=g, device=dev))
-                hard = torch.where(forcing, torch.full_like(answer, thinking_end), answer)
-                token = torch.where(thinking, token, hard)
-                lp = torch.where(thinking, lp, torch.where(forcing, 0.0, torch.log_softmax(logits / sampling.temperature, -1).gather(-1, answer[:, None]).squeeze(-1)).to(lp.dtype))
-                step = _where_inputs(thinking, step, SoftInputs(hard[:, None], torch.ones(B, 1, device=dev)))
-                if act is not None: act = act.masked_fill(~thinking[:, None], -math.inf)
-                step_phase = torch.where(thinking, THINKING, torch.where(forcing, FORCED, ANSWER))
-                think_len = think_len + thinking.long()
-                phase = torch.where(forcing | (thinking & (token == thinking_end)), ANSWER, phase)
-            else: step_phase = phase
-            token = token.masked_fill(done, pad_token_id)
-            ids.append(token); logps.append(lp.masked_fill(done, 0.0)); parts.append(step); phases.append(step_phase)
-            if act is not None: actions.append(act)
-            ents.append(torch.special.entr(q).sum(-1)); sups.append((q > 0).sum(-1))
-            done = done | torch.isin(token, eos)
-            if bool(done.all()) or k == max_new_tokens - 1: break
-            x = step.embed(emb)
-            mask = torch.cat([mask, torch.ones(B, 1, dtype=mask.dtype, device=dev)], 1)
-            out = model(inputs_embeds=x[:, None], attention_mask=mask, position_ids=next_pos[:, None], use_cache=True, **kv)
-            next_pos = next_pos + 1
-    completion_ids = torch.stack(ids, 1)
-    is_eos = torch.isin(completion_ids, eos)
-    first_eos = torch.where(is_eos.any(1), is_eos.int().argmax(1), completion_ids.shape[1])
-    completion_mask = (torch.arange(completion_ids.shape[1], device=dev)[None] <= first_eos[:, None]).long()
-    acts = None
-    if actions:
-        n = max(a.shape[-1] for a in actions)
-        acts = torch.stack([F.pad(a, (0, n - a.shape[-1]), value=-math.inf) for a in actions], 1)
-    return SoftGeneration(completion_ids, completion_mask, torch.stack(logps, 1), _stack_steps(parts),
-                          torch.stack(ents, 1), torch.stack(sups, 1).float(), acts, None if thinking_end is None else torch.stack(phases, 1))
-
 # %% ../nbs/07_grpo.ipynb #891eeb43
 def _pad_steps(t:Tensor, C:int) -> Tensor:
     "Crop or zero-pad dim 1 to `C` (trl may pad completions to a multiple)."
@@ -378,7 +379,7 @@ def through_inputs_logps(
     grad = torch.is_grad_enabled() and not torch.is_autocast_enabled(input_ids.device.type)
     lps, ents = [], []
     with activation_checkpointing_off(core), (deferred_weight_grads(core, emb) if grad else nullcontext()) as ops:
-        embed = _SoftEmbedder(emb, truncates(**soft.to_dict()), ops)
+        embed = SoftEmbedder(emb, truncates(**soft.to_dict()), ops)
         out = model(input_ids=input_ids[:, :P], attention_mask=mask[:, :P], position_ids=pos[:, :P], use_cache=True, logits_to_keep=1, **kv)
         w = torch.as_tensor(mix_weight, dtype=torch.float32, device=input_ids.device).expand(B, C)
         gold = SoftInputs(input_ids[:, P:, None], torch.ones(B, C, 1, device=input_ids.device)).embed(emb) if bool((w > 0).any()) else None  # as the record embeds it
@@ -443,7 +444,7 @@ def _check_trl_adapter(trainer=None):
     if missing: raise RuntimeError(f"GRPOTrainer instances no longer have {missing}, which the overrides read: {fix}")
 
 # %% ../nbs/07_grpo.ipynb #d9807420
-class SoftGRPOTrainer(GRPOTrainer):
+class SoftGRPOTrainer(TiedWeightsResume, GRPOTrainer):
     "trl's `GRPOTrainer` with soft rollouts, and log-probabilities computed on the recorded soft inputs."
     @delegates(GRPOTrainer.__init__)
     def __init__(self,
@@ -464,115 +465,121 @@ class SoftGRPOTrainer(GRPOTrainer):
         if reason: warnings.warn(f"SoftGRPOTrainer: soft inputs cannot be used with {reason}; completions are generated and scored "
                                  "as stock GRPOTrainer does (discrete tokens)")
 
-    def _issue_warnings_after_load(self, load_result):
-        super()._issue_warnings_after_load(_without_tied_keys(self.model, load_result))
+# %% ../nbs/07_grpo.ipynb #ec2e9257
+@patch
+def _rollout_seed(self:SoftGRPOTrainer) -> int:
+    "Seed of a rollout: a function of args.seed, the step, train or eval, the rollouts drawn so far in that step and the process."
+    step, mode = self.state.global_step, "train" if self.model.training else "eval"
+    n = self._draw_key[2] + 1 if self._draw_key and self._draw_key[:2] == (step, mode) else 0
+    self._draw_key = (step, mode, n)  # counted per step, so a resumed run draws what the uninterrupted run drew
+    return stable_seed(self.args.seed, step, 0 if mode == "train" else 1, n, self.args.process_index)  # ints only: hash() salts strings per process
 
-    def _rollout_seed(self) -> int:
-        "Seed of a rollout: a function of args.seed, the step, train or eval, the rollouts drawn so far in that step and the process."
-        step, mode = self.state.global_step, "train" if self.model.training else "eval"
-        n = self._draw_key[2] + 1 if self._draw_key and self._draw_key[:2] == (step, mode) else 0
-        self._draw_key = (step, mode, n)  # counted per step, so a resumed run draws what the uninterrupted run drew
-        return stable_seed(self.args.seed, step, 0 if mode == "train" else 1, n, self.args.process_index)  # ints only: hash() salts strings per process
+# %% ../nbs/07_grpo.ipynb #0f6e6467
+@patch
+def _generate_single_turn(self:SoftGRPOTrainer, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
+    if self._stock_generation or images is not None or multimodal_fields:
+        return super(SoftGRPOTrainer, self)._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)
+    dev, pad_id = self.accelerator.device, self._tokenizer.pad_token_id
+    P = max(len(p) for p in prompt_ids)
+    ids = torch.tensor([[pad_id] * (P - len(p)) + list(p) for p in prompt_ids], device=dev)
+    mask = torch.tensor([[0] * (P - len(p)) + [1] * len(p) for p in prompt_ids], device=dev)
+    a = self.args
+    seed = self._rollout_seed()
+    with (unwrap_model_for_generation(self.model_wrapped, self.accelerator, gather_deepspeed3_params=a.ds3_gather_for_generation,
+                                      gradient_checkpointing_kwargs=a.gradient_checkpointing_kwargs) as model,
+          torch.no_grad(), self.accelerator.autocast()):
+        gen = soft_generate(model, ids, mask, self.max_completion_length, self.eos_token_ids, pad_id, rollout=a.soft_rollout,
+                            mix_weight=a.soft_mix_weight, multiplex_k=a.soft_multiplex_k, sampling=a.sampling_distribution(),
+                            soft=a.distribution(), seed=seed, rollout_dtype=a.soft_rollout_dtype, gaussian_sigma=a.soft_gaussian_sigma,
+                            gumbel_tau=a.soft_gumbel_tau, gumbel_support=a.gumbel_support(), thinking_end=self._thinking_end,
+                            thinking_budget=a.soft_thinking_budget, cold_stop_entropy=a.soft_cold_stop_entropy, cold_stop_steps=a.soft_cold_stop_steps)
+    self._active_soft, self._active_actions, self._active_phase = gen.soft_inputs, gen.actions, gen.phase
+    mode = "train" if self.model.training else "eval"
+    m = gen.completion_mask.bool()
+    self._metrics[mode]["soft/entropy"].append(gen.entropy[m].mean().item())
+    self._metrics[mode]["soft/support_size"].append(gen.support_size[m].mean().item())
+    completion_ids = [row[mk].tolist() for row, mk in zip(gen.completion_ids.cpu(), m.cpu())]
+    logps = [row[mk].tolist() for row, mk in zip(gen.logps.float().cpu(), m.cpu())]
+    return completion_ids, logps
 
-    # ---- trl adapter: overrides of GRPOTrainer's private methods, whose signatures change between trl releases ----
-    # `_check_trl_adapter` (above) checks their parameters in the installed trl, and what they rely on.
+# %% ../nbs/07_grpo.ipynb #f3f010f2
+@patch
+def _generate_and_score_completions(self:SoftGRPOTrainer, inputs):
+    try: out = super(SoftGRPOTrainer, self)._generate_and_score_completions(inputs)
+    finally: (soft, actions, phase), self._active_soft, self._active_actions, self._active_phase = (self._active_soft, self._active_actions, self._active_phase), None, None, None
+    if soft is not None:
+        C = out["completion_ids"].shape[1]
+        out["soft_indices"], out["soft_weights"] = _pad_steps(soft.indices, C), _pad_steps(soft.weights, C)
+        if soft.constant is not None: out["soft_constant"] = _pad_steps(soft.constant, C)
+        if actions is not None: out["soft_actions"] = _pad_steps(actions, C)
+        if phase is not None: out["soft_phase"] = _pad_steps(phase, C)
+        if out.get("old_per_token_logps") is not None and out.get("sampling_per_token_logps") is not None:
+            gap = ((out["old_per_token_logps"] - out["sampling_per_token_logps"]).abs() * out["completion_mask"]).max()
+            self._metrics["train" if self.model.training else "eval"]["soft/logp_gap"].append(gap.item())
+    return out
 
-    def _generate_single_turn(self, prompt_ids, images, multimodal_fields, num_generations, has_tool_images=False):
-        if self._stock_generation or images is not None or multimodal_fields:
-            return super()._generate_single_turn(prompt_ids, images, multimodal_fields, num_generations, has_tool_images)
-        dev, pad_id = self.accelerator.device, self._tokenizer.pad_token_id
-        P = max(len(p) for p in prompt_ids)
-        ids = torch.tensor([[pad_id] * (P - len(p)) + list(p) for p in prompt_ids], device=dev)
-        mask = torch.tensor([[0] * (P - len(p)) + [1] * len(p) for p in prompt_ids], device=dev)
-        a = self.args
-        seed = self._rollout_seed()
-        with (unwrap_model_for_generation(self.model_wrapped, self.accelerator, gather_deepspeed3_params=a.ds3_gather_for_generation,
-                                          gradient_checkpointing_kwargs=a.gradient_checkpointing_kwargs) as model,
-              torch.no_grad(), self.accelerator.autocast()):
-            gen = soft_generate(model, ids, mask, self.max_completion_length, self.eos_token_ids, pad_id, rollout=a.soft_rollout,
-                                mix_weight=a.soft_mix_weight, multiplex_k=a.soft_multiplex_k, sampling=a.sampling_distribution(),
-                                soft=a.distribution(), seed=seed, rollout_dtype=a.soft_rollout_dtype, gaussian_sigma=a.soft_gaussian_sigma,
-                                gumbel_tau=a.soft_gumbel_tau, gumbel_support=a.gumbel_support(), thinking_end=self._thinking_end,
-                                thinking_budget=a.soft_thinking_budget, cold_stop_entropy=a.soft_cold_stop_entropy, cold_stop_steps=a.soft_cold_stop_steps)
-        self._active_soft, self._active_actions, self._active_phase = gen.soft_inputs, gen.actions, gen.phase
-        mode = "train" if self.model.training else "eval"
-        m = gen.completion_mask.bool()
-        self._metrics[mode]["soft/entropy"].append(gen.entropy[m].mean().item())
-        self._metrics[mode]["soft/support_size"].append(gen.support_size[m].mean().item())
-        completion_ids = [row[mk].tolist() for row, mk in zip(gen.completion_ids.cpu(), m.cpu())]
-        logps = [row[mk].tolist() for row, mk in zip(gen.logps.float().cpu(), m.cpu())]
-        return completion_ids, logps
+# %% ../nbs/07_grpo.ipynb #d09d098f
+@patch
+def _get_per_token_logps_and_entropies(self:SoftGRPOTrainer, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
+                                       compute_entropy=False, compute_aux_loss=False, **kwargs):
+    soft = self._active_soft
+    if soft is None or any(v is not None for v in kwargs.values()) or compute_aux_loss:
+        return super(SoftGRPOTrainer, self)._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep, batch_size,
+                                                          compute_entropy, compute_aux_loss, **kwargs)
+    C, B = logits_to_keep, input_ids.shape[0]
+    bs = batch_size or B
+    core = unwrap_model(model)
+    a = self.args
+    multiplex, acting = a.soft_rollout == "multiplex", a.soft_rollout in ("gaussian", "gumbel")
+    logps, ents = [], []
+    for s in range(0, B, bs):
+        ids, mask = input_ids[s:s + bs], attention_mask[s:s + bs]
+        phase = None if self._active_phase is None else self._active_phase[s:s + bs, :C]
+        rec = SoftInputs(soft.indices[s:s + bs, :C], soft.weights[s:s + bs, :C], None if soft.constant is None else soft.constant[s:s + bs, :C])
+        x = _with_prompt(ids, rec)  # embedded inside the forward, where FSDP has the embedding gathered
+        pos = position_ids_from_mask(mask)
+        with self.accelerator.autocast(), soft_inputs_forward(core):
+            if a.soft_gradient == "through_inputs":
+                w = a.soft_mix_weight if a.soft_rollout == "mix" else 0.0
+                lp, ent = through_inputs_logps(model, ids, mask[:, :-C], C, w if phase is None else torch.where(phase == THINKING, w, 1.0),
+                                               a.distribution(), self.temperature)
+                logps.append(lp); ents.append(ent)
+            elif acting:
+                logits = model(soft_inputs=x, attention_mask=mask, position_ids=pos, logits_to_keep=C + 1, use_cache=False).logits[:, :-1]
+                act = None if self._active_actions is None else self._active_actions[s:s + bs, :C]
+                lp_all = torch.log_softmax(_f32(logits) / self.temperature, -1)
+                lp = action_logps(logits, ids[:, -C:], rec, act, a, input_embedding_module(core))
+                logps.append(lp if phase is None else torch.where(phase == THINKING, lp, lp_all.gather(-1, ids[:, -C:, None]).squeeze(-1)))
+                if compute_entropy: ents.append(-(lp_all.exp() * lp_all).sum(-1))
+            elif multiplex:
+                logits = model(soft_inputs=x, attention_mask=mask, position_ids=pos, logits_to_keep=C + 1, use_cache=False).logits[:, :-1]
+                lp_all = torch.log_softmax(_f32(logits) / self.temperature, -1)
+                logps.append((lp_all.gather(-1, rec.indices) * (rec.weights > 0)).sum(-1))  # an answer step: one token
+                if compute_entropy: ents.append(-(lp_all.exp() * lp_all).sum(-1))
+            else:
+                labels = ids.masked_fill(mask == 0, -100)
+                labels[:, :-C] = -100
+                out = model(soft_inputs=x, attention_mask=mask, position_ids=pos, labels=labels, fused_lm_head=True)
+                logps.append(out.log_probs[:, -C:])
+                if compute_entropy: ents.append(out.entropy[:, -C:])
+        if phase is not None: logps[-1] = logps[-1] * (phase != FORCED)  # a forced end-of-thinking token is not an action
+    return torch.cat(logps), (torch.cat(ents) if compute_entropy else None), None
 
-    def _generate_and_score_completions(self, inputs):
-        try: out = super()._generate_and_score_completions(inputs)
-        finally: (soft, actions, phase), self._active_soft, self._active_actions, self._active_phase = (self._active_soft, self._active_actions, self._active_phase), None, None, None
-        if soft is not None:
-            C = out["completion_ids"].shape[1]
-            out["soft_indices"], out["soft_weights"] = _pad_steps(soft.indices, C), _pad_steps(soft.weights, C)
-            if soft.constant is not None: out["soft_constant"] = _pad_steps(soft.constant, C)
-            if actions is not None: out["soft_actions"] = _pad_steps(actions, C)
-            if phase is not None: out["soft_phase"] = _pad_steps(phase, C)
-            if out.get("old_per_token_logps") is not None and out.get("sampling_per_token_logps") is not None:
-                gap = ((out["old_per_token_logps"] - out["sampling_per_token_logps"]).abs() * out["completion_mask"]).max()
-                self._metrics["train" if self.model.training else "eval"]["soft/logp_gap"].append(gap.item())
-        return out
+# %% ../nbs/07_grpo.ipynb #7925d624
+@patch
+def _compute_loss(self:SoftGRPOTrainer, model, inputs):
+    if "soft_indices" in inputs:
+        self._active_soft = SoftInputs(inputs["soft_indices"], inputs["soft_weights"], inputs.get("soft_constant"))
+        self._active_actions, self._active_phase = inputs.get("soft_actions"), inputs.get("soft_phase")
+    try: loss = super(SoftGRPOTrainer, self)._compute_loss(model, inputs)
+    finally: self._active_soft, self._active_actions, self._active_phase = None, None, None
+    if not bool(torch.isfinite(loss)): raise FloatingPointError(nonfinite_message(self, loss, f"soft_rollout {self.args.soft_rollout!r}"))
+    return loss
 
-    def _compute_loss(self, model, inputs):
-        if "soft_indices" in inputs:
-            self._active_soft = SoftInputs(inputs["soft_indices"], inputs["soft_weights"], inputs.get("soft_constant"))
-            self._active_actions, self._active_phase = inputs.get("soft_actions"), inputs.get("soft_phase")
-        try: loss = super()._compute_loss(model, inputs)
-        finally: self._active_soft, self._active_actions, self._active_phase = None, None, None
-        if not bool(torch.isfinite(loss)): raise FloatingPointError(_nonfinite_message(self, loss, f"soft_rollout {self.args.soft_rollout!r}"))
-        return loss
-
-    def _get_per_token_logps_and_entropies(self, model, input_ids, attention_mask, logits_to_keep, batch_size=None,
-                                           compute_entropy=False, compute_aux_loss=False, **kwargs):
-        soft = self._active_soft
-        if soft is None or any(v is not None for v in kwargs.values()) or compute_aux_loss:
-            return super()._get_per_token_logps_and_entropies(model, input_ids, attention_mask, logits_to_keep, batch_size,
-                                                              compute_entropy, compute_aux_loss, **kwargs)
-        C, B = logits_to_keep, input_ids.shape[0]
-        bs = batch_size or B
-        core = unwrap_model(model)
-        a = self.args
-        multiplex, acting = a.soft_rollout == "multiplex", a.soft_rollout in ("gaussian", "gumbel")
-        logps, ents = [], []
-        for s in range(0, B, bs):
-            ids, mask = input_ids[s:s + bs], attention_mask[s:s + bs]
-            phase = None if self._active_phase is None else self._active_phase[s:s + bs, :C]
-            rec = SoftInputs(soft.indices[s:s + bs, :C], soft.weights[s:s + bs, :C], None if soft.constant is None else soft.constant[s:s + bs, :C])
-            x = _with_prompt(ids, rec)  # embedded inside the forward, where FSDP has the embedding gathered
-            pos = position_ids_from_mask(mask)
-            with self.accelerator.autocast(), soft_inputs_forward(core):
-                if a.soft_gradient == "through_inputs":
-                    w = a.soft_mix_weight if a.soft_rollout == "mix" else 0.0
-                    lp, ent = through_inputs_logps(model, ids, mask[:, :-C], C, w if phase is None else torch.where(phase == THINKING, w, 1.0),
-                                                   a.distribution(), self.temperature)
-                    logps.append(lp); ents.append(ent)
-                elif acting:
-                    logits = model(soft_inputs=x, attention_mask=mask, position_ids=pos, logits_to_keep=C + 1, use_cache=False).logits[:, :-1]
-                    act = None if self._active_actions is None else self._active_actions[s:s + bs, :C]
-                    lp_all = torch.log_softmax(_f32(logits) / self.temperature, -1)
-                    lp = action_logps(logits, ids[:, -C:], rec, act, a, input_embedding_module(core))
-                    logps.append(lp if phase is None else torch.where(phase == THINKING, lp, lp_all.gather(-1, ids[:, -C:, None]).squeeze(-1)))
-                    if compute_entropy: ents.append(-(lp_all.exp() * lp_all).sum(-1))
-                elif multiplex:
-                    logits = model(soft_inputs=x, attention_mask=mask, position_ids=pos, logits_to_keep=C + 1, use_cache=False).logits[:, :-1]
-                    lp_all = torch.log_softmax(_f32(logits) / self.temperature, -1)
-                    logps.append((lp_all.gather(-1, rec.indices) * (rec.weights > 0)).sum(-1))  # an answer step: one token
-                    if compute_entropy: ents.append(-(lp_all.exp() * lp_all).sum(-1))
-                else:
-                    labels = ids.masked_fill(mask == 0, -100)
-                    labels[:, :-C] = -100
-                    out = model(soft_inputs=x, attention_mask=mask, position_ids=pos, labels=labels, fused_lm_head=True)
-                    logps.append(out.log_probs[:, -C:])
-                    if compute_entropy: ents.append(out.entropy[:, -C:])
-            if phase is not None: logps[-1] = logps[-1] * (phase != FORCED)  # a forced end-of-thinking token is not an action
-        return torch.cat(logps), (torch.cat(ents) if compute_entropy else None), None
-
-    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
-        if self._thinking_end is None: return super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
-        thinking, answers = split_thinking(completion_ids_list, self._thinking_end, self.processing_class)
-        completions = [[{**c[-1], "content": t}] if isinstance(c, list) else t for c, t in zip(completions, answers)]
-        return super()._calculate_rewards([{**x, "thinking": t} for x, t in zip(inputs, thinking)], prompts, completions, completion_ids_list)
+# %% ../nbs/07_grpo.ipynb #ad8fa947
+@patch
+def _calculate_rewards(self:SoftGRPOTrainer, inputs, prompts, completions, completion_ids_list):
+    if self._thinking_end is None: return super(SoftGRPOTrainer, self)._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+    thinking, answers = split_thinking(completion_ids_list, self._thinking_end, self.processing_class)
+    completions = [[{**c[-1], "content": t}] if isinstance(c, list) else t for c, t in zip(completions, answers)]
+    return super(SoftGRPOTrainer, self)._calculate_rewards([{**x, "thinking": t} for x, t in zip(inputs, thinking)], prompts, completions, completion_ids_list)

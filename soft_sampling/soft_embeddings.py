@@ -12,8 +12,8 @@ from jaxtyping import Float, Int
 from .compat import input_embedding_module
 
 # %% auto #0
-__all__ = ['SPARSE_SUPPORT_FRACTION', 'is_plain', 'embedding_table', 'small_support', 'embed_mixture', 'soft_embedding',
-           'truncates', 'SoftInputs', 'soft_inputs_forward']
+__all__ = ['SPARSE_SUPPORT_FRACTION', 'is_plain', 'embedding_table', 'small_support', 'embed_mixture', 'SoftEmbedder',
+           'soft_embedding', 'truncates', 'SoftInputs', 'soft_inputs_forward']
 
 # %% ../nbs/01c_soft_embeddings.ipynb #b4bb817b
 SPARSE_SUPPORT_FRACTION = 1 / 8  # gather the support's rows when it holds at most this share of the vocabulary
@@ -51,9 +51,13 @@ def embed_mixture(
     return (e * weights.unsqueeze(-1).to(e.dtype)).sum(-2)
 
 # %% ../nbs/01c_soft_embeddings.ipynb #db0ab6c3
-class _SoftEmbedder:
+class SoftEmbedder:
     "`p @ E` through `emb` for the steps of one rollout: E computed once, small supports gathered, the deferring engine's products inside it."
-    def __init__(self, emb:nn.Module, sparse:bool=True, ops=None):
+    def __init__(self,
+                 emb:nn.Module, # The model's input-embedding module
+                 sparse:bool=True, # Gather the rows of a small support (False: always the dense product)
+                 ops=None, # The deferring engine's `mixture` and `matmul` (None: plain torch)
+                ):
         self.emb, self.sparse, self.ops, self.table = emb, sparse, ops, None  # sparse=False: always the dense product
     def __call__(self, p:Tensor) -> Tensor:
         support = small_support(p) if self.sparse else None
@@ -67,7 +71,7 @@ def soft_embedding(
     p:Float[Tensor, "*batch vocab"], # Distributions over the vocabulary
 )->Float[Tensor, "*batch hidden"]:
     "`p @ E` through the embedding module: gather the support's rows when it is small, else one dense product."
-    return _SoftEmbedder(emb)(p)
+    return SoftEmbedder(emb)(p)
 
 # %% ../nbs/01c_soft_embeddings.ipynb #271215bb
 def truncates(

@@ -11,19 +11,20 @@ from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from jaxtyping import Int, Float
+from fastcore.basics import patch
 from fastcore.meta import delegates
 from transformers import DynamicCache, StaticCache
 from .checks import is_int
 from .distributions import mk_proba_dist, ProbabilityDistributionArguments
 from .compat import *
 from .soft_embeddings import *
-from .soft_embeddings import _SoftEmbedder
+from .soft_embeddings import SoftEmbedder
 from .randomness import *
 from .deferred_grads import *
 
 # %% auto #0
-__all__ = ['MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'SoftForwardOutput', 'check_rollout_dtype', 'rollout_copy', 'compiled_step',
-           'distribution_cross_entropy', 'soft_sampling_forward', 'mode_for_alpha', 'show_rollout']
+__all__ = ['MODES', 'MIXINGS', 'ROLLOUT_DTYPES', 'SoftForwardOutput', 'check_rollout_dtype', 'rollout_copy', 'rollout_runner',
+           'compiled_step', 'distribution_cross_entropy', 'soft_sampling_forward', 'mode_for_alpha', 'show_rollout']
 
 # %% ../nbs/02_soft_forward.ipynb #18f68a97
 MODES = ("backprop", "detached", "parallel")
@@ -119,7 +120,7 @@ def rollout_copy(
     return found.train(model.training)
 
 # %% ../nbs/02_soft_forward.ipynb #e9aed2be
-def _rollout_runner(core:nn.Module, dtype:torch.dtype|None):
+def rollout_runner(core:nn.Module, dtype:torch.dtype|None):
     "The model a no-grad rollout calls (None: the model itself) and the context it runs in, for a rollout in `dtype`."
     own = next(core.parameters()).dtype
     if dtype is None or dtype == own: return None, nullcontext()
@@ -194,113 +195,127 @@ class _Rollout:
         self.entropy, self.support = torch.zeros(B, T, device=ids.device), torch.zeros(B, T, device=ids.device)
         self.gold_w = torch.ones(B, T, device=ids.device)
 
-    def gold_embeddings(self, emb, ops=None):
-        "Every position's gold input: E[token], or target @ E where a distribution target is given."
-        if self.gold is None: return emb(self.ids)
-        return (ops.mixture if ops else embed_mixture)(emb, *self.gold)
+# %% ../nbs/02_soft_forward.ipynb #ae41484e
+@patch
+def gold_embeddings(self:_Rollout, emb, ops=None):
+    "Every position's gold input: E[token], or target @ E where a distribution target is given."
+    if self.gold is None: return emb(self.ids)
+    return (ops.mixture if ops else embed_mixture)(emb, *self.gold)
 
-    def gold_inputs(self, w:Tensor):
-        "Indices and weights of `SoftInputs`' gold part at gold weights `w` (batch, seq)."
-        if self.gold is None: return self.ids.unsqueeze(-1), w.unsqueeze(-1)
-        return self.gold[0], w.unsqueeze(-1) * self.gold[1]
+# %% ../nbs/02_soft_forward.ipynb #f03f867d
+@patch
+def gold_inputs(self:_Rollout, w:Tensor):
+    "Indices and weights of `SoftInputs`' gold part at gold weights `w` (batch, seq)."
+    if self.gold is None: return self.ids.unsqueeze(-1), w.unsqueeze(-1)
+    return self.gold[0], w.unsqueeze(-1) * self.gold[1]
 
-    def draws(self, t:int, V:int):
-        "Position t's coin and sampling uniform (one per row), and its Gumbel noise if any."
-        g = position_generator(self.seed, t, self.ids.device)
-        B = self.ids.shape[0]
-        coin, u = torch.rand(B, generator=g, device=g.device), torch.rand(B, generator=g, device=g.device)
-        return coin, u, (gumbel_like((B, V), g, g.device) if self.tau else None)
+# %% ../nbs/02_soft_forward.ipynb #52bb5d56
+@patch
+def draws(self:_Rollout, t:int, V:int):
+    "Position t's coin and sampling uniform (one per row), and its Gumbel noise if any."
+    g = position_generator(self.seed, t, self.ids.device)
+    B = self.ids.shape[0]
+    coin, u = torch.rand(B, generator=g, device=g.device), torch.rand(B, generator=g, device=g.device)
+    return coin, u, (gumbel_like((B, V), g, g.device) if self.tau else None)
 
-    def soft_inputs_for(self, logits, coin, u, noise, where, embed):
-        "Gold weights and soft embeddings of positions `where` from the logits before them; records tokens and statistics."
-        p = self.dist(logits)  # checked once, when it was made
-        if self.stats:
-            with torch.no_grad():
-                self.entropy[:, where] = torch.special.entr(p.detach().float()).sum(-1)
-                self.support[:, where] = (p > 0).sum(-1).float()
-        if noise is None: w, token = p, (sample_from(p.detach(), u) if self.stats else None)
-        else:
-            # Gumbel-max: the argmax is a sample from p, the softmax the noisy weights. log(0) is kept out of the graph:
-            # its gradient (1/0 times a zero softmax gradient) would be NaN.
-            logp = torch.where(p > 0, p.float().clamp_min(1e-30).log(), float("-inf"))
-            scores = logp + noise
-            token, w = scores.detach().argmax(-1), (scores / self.tau).softmax(-1).to(p.dtype)
-        a = self.gold_weights(coin, where)
-        if self.stats: self.tokens[:, where] = torch.where(self.soft_pos[:, where], token, self.ids[:, where])
-        return a, embed(w)
+# %% ../nbs/02_soft_forward.ipynb #615028dd
+@patch
+def gold_weights(self:_Rollout, coin, where):
+    "The gold token's weight at positions `where` (alpha, or a Bernoulli coin's 0/1; 1 where no soft input is taken), recorded."
+    a = torch.full_like(coin, float(self.alpha)) if self.mixing == "interpolate" else (coin < self.alpha).to(coin.dtype)
+    a = torch.where(self.soft_pos[:, where], a, torch.ones_like(a))
+    self.gold_w[:, where] = a
+    return a
 
-    def gold_weights(self, coin, where):
-        "The gold token's weight at positions `where` (alpha, or a Bernoulli coin's 0/1; 1 where no soft input is taken), recorded."
-        a = torch.full_like(coin, float(self.alpha)) if self.mixing == "interpolate" else (coin < self.alpha).to(coin.dtype)
-        a = torch.where(self.soft_pos[:, where], a, torch.ones_like(a))
-        self.gold_w[:, where] = a
-        return a
+# %% ../nbs/02_soft_forward.ipynb #6488e0b0
+@patch
+def soft_inputs_for(self:_Rollout, logits, coin, u, noise, where, embed):
+    "Gold weights and soft embeddings of positions `where` from the logits before them; records tokens and statistics."
+    p = self.dist(logits)  # checked once, when it was made
+    if self.stats:
+        with torch.no_grad():
+            self.entropy[:, where] = torch.special.entr(p.detach().float()).sum(-1)
+            self.support[:, where] = (p > 0).sum(-1).float()
+    if noise is None: w, token = p, (sample_from(p.detach(), u) if self.stats else None)
+    else:
+        # Gumbel-max: the argmax is a sample from p, the softmax the noisy weights. log(0) is kept out of the graph:
+        # its gradient (1/0 times a zero softmax gradient) would be NaN.
+        logp = torch.where(p > 0, p.float().clamp_min(1e-30).log(), float("-inf"))
+        scores = logp + noise
+        token, w = scores.detach().argmax(-1), (scores / self.tau).softmax(-1).to(p.dtype)
+    a = self.gold_weights(coin, where)
+    if self.stats: self.tokens[:, where] = torch.where(self.soft_pos[:, where], token, self.ids[:, where])
+    return a, embed(w)
 
-    def rollout(self, grad:bool, record:bool, ops=None, runner:nn.Module|None=None, compiled:bool=False, keep_logits:bool=True):
-        "One new position per step on a KV cache (calling `runner`, a low-precision copy, if given; compiled on a static cache if `compiled`). Returns the logits of positions 0..T-2 (None unless `keep_logits`) and, if `record`, the inputs."
-        model, core, emb = (self.model, self.core, self.emb) if runner is None else (runner, runner, input_embedding_module(runner))
-        ids, mask, pos = self.ids, self.mask, self.pos
-        B, T = ids.shape
-        cols = self.soft_pos.any(0).nonzero()
-        j0 = min(int(cols[0]) if len(cols) else T, T - 1)  # before j0 every row is gold: one parallel prefill
-        consts = None
-        embed = _SoftEmbedder(emb, self.sparse, ops)
-        with torch.set_grad_enabled(grad), activation_checkpointing_off(core):
-            cache = StaticCache(config=core.config, max_cache_len=T) if compiled else DynamicCache(config=core.config)
-            kv = cache_kwargs(core, cache)
-            step = partial(compiled_step(ids.device.type), model) if compiled else model
-            gold = self.gold_embeddings(emb, ops)  # all positions at once: one gather (and one embedding backward), not one per step
-            first = dict(input_ids=ids[:, :j0]) if self.gold is None else dict(inputs_embeds=gold[:, :j0])
-            out = model(**first, attention_mask=mask[:, :j0], position_ids=pos[:, :j0],
-                        use_cache=True, **kv)  # use_cache explicitly: the Trainer turns it off
-            logits = [out.logits]
-            for t in range(j0, T):
-                coin, u, noise = self.draws(t, out.logits.shape[-1])
-                a, s = self.soft_inputs_for(logits[-1][:, -1], coin, u, noise, t, embed)
-                if t == T - 1: break  # the last input would only predict past the end
-                soft_part = (1 - a)[:, None].to(s.dtype) * s
-                if record:
-                    if consts is None: consts = s.new_zeros(B, T, s.shape[-1])
-                    consts[:, t] = soft_part.detach()
-                x = a[:, None].to(s.dtype) * gold[:, t] + soft_part
-                out = step(inputs_embeds=x[:, None], attention_mask=mask if compiled else mask[:, :t + 1], position_ids=pos[:, t:t + 1],
-                           use_cache=True, **kv)  # compiled: the whole mask, for static shapes
-                if keep_logits: logits.append(out.logits)
-                else: logits[-1] = out.logits  # only the newest is read: no (batch, seq, vocab) copy to throw away
-        soft_inputs = None
-        if record:
-            w = self.gold_w.clone()
-            w[:, T - 1] = 1.0  # the last input is never fed: record it as gold
-            soft_inputs = SoftInputs(*self.gold_inputs(w), consts)
-        return (torch.cat(logits, 1) if keep_logits else None), soft_inputs
+# %% ../nbs/02_soft_forward.ipynb #9de8a299
+@patch
+def rollout(self:_Rollout, grad:bool, record:bool, ops=None, runner:nn.Module|None=None, compiled:bool=False, keep_logits:bool=True):
+    "One new position per step on a KV cache (calling `runner`, a low-precision copy, if given; compiled on a static cache if `compiled`). Returns the logits of positions 0..T-2 (None unless `keep_logits`) and, if `record`, the inputs."
+    model, core, emb = (self.model, self.core, self.emb) if runner is None else (runner, runner, input_embedding_module(runner))
+    ids, mask, pos = self.ids, self.mask, self.pos
+    B, T = ids.shape
+    cols = self.soft_pos.any(0).nonzero()
+    j0 = min(int(cols[0]) if len(cols) else T, T - 1)  # before j0 every row is gold: one parallel prefill
+    consts = None
+    embed = SoftEmbedder(emb, self.sparse, ops)
+    with torch.set_grad_enabled(grad), activation_checkpointing_off(core):
+        cache = StaticCache(config=core.config, max_cache_len=T) if compiled else DynamicCache(config=core.config)
+        kv = cache_kwargs(core, cache)
+        step = partial(compiled_step(ids.device.type), model) if compiled else model
+        gold = self.gold_embeddings(emb, ops)  # all positions at once: one gather (and one embedding backward), not one per step
+        first = dict(input_ids=ids[:, :j0]) if self.gold is None else dict(inputs_embeds=gold[:, :j0])
+        out = model(**first, attention_mask=mask[:, :j0], position_ids=pos[:, :j0],
+                    use_cache=True, **kv)  # use_cache explicitly: the Trainer turns it off
+        logits = [out.logits]
+        for t in range(j0, T):
+            coin, u, noise = self.draws(t, out.logits.shape[-1])
+            a, s = self.soft_inputs_for(logits[-1][:, -1], coin, u, noise, t, embed)
+            if t == T - 1: break  # the last input would only predict past the end
+            soft_part = (1 - a)[:, None].to(s.dtype) * s
+            if record:
+                if consts is None: consts = s.new_zeros(B, T, s.shape[-1])
+                consts[:, t] = soft_part.detach()
+            x = a[:, None].to(s.dtype) * gold[:, t] + soft_part
+            out = step(inputs_embeds=x[:, None], attention_mask=mask if compiled else mask[:, :t + 1], position_ids=pos[:, t:t + 1],
+                       use_cache=True, **kv)  # compiled: the whole mask, for static shapes
+            if keep_logits: logits.append(out.logits)
+            else: logits[-1] = out.logits  # only the newest is read: no (batch, seq, vocab) copy to throw away
+    soft_inputs = None
+    if record:
+        w = self.gold_w.clone()
+        w[:, T - 1] = 1.0  # the last input is never fed: record it as gold
+        soft_inputs = SoftInputs(*self.gold_inputs(w), consts)
+    return (torch.cat(logits, 1) if keep_logits else None), soft_inputs
 
-    def parallel(self, n_passes:int):
-        "Pass 0 teacher-forced; each of `n_passes` more mixes gold with soft(p) of the previous pass at every position."
-        model, ids, mask, pos, emb = self.model, self.ids, self.mask, self.pos, self.emb
-        B, T = ids.shape
-        with torch.set_grad_enabled(n_passes == 0 and torch.is_grad_enabled()):
-            first = dict(input_ids=ids) if self.gold is None else dict(soft_inputs=SoftInputs(*self.gold_inputs(torch.ones(B, T, device=ids.device))))
-            logits = model(**first, attention_mask=mask, position_ids=pos, use_cache=False).logits
-        draws = [self.draws(t, logits.shape[-1]) for t in range(1, T)]
-        coin, u = torch.stack([d[0] for d in draws], 1), torch.stack([d[1] for d in draws], 1)
-        noise = torch.stack([d[2] for d in draws], 1) if self.tau else None
-        soft_inputs, embed = SoftInputs(*self.gold_inputs(torch.ones(B, T, device=ids.device))), _SoftEmbedder(emb, self.sparse)
-        if n_passes == 0:
-            if not self.stats: self.gold_weights(coin, slice(1, T))  # what would be mixed, for `soft_weight`
-            else:  # and the tokens and statistics
-                with torch.no_grad(), gathered_parameters(self.core, only=emb): self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T), embed)
-            return logits, soft_inputs
-        for k in range(n_passes):
-            with torch.no_grad(), gathered_parameters(self.core, only=emb):
-                a, s = self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T), embed)
-                w = torch.ones(B, T, device=ids.device)
-                w[:, 1:] = a
-                consts = s.new_zeros(B, T, s.shape[-1])
-                consts[:, 1:] = (1 - a)[..., None].to(s.dtype) * s
-                soft_inputs = SoftInputs(*self.gold_inputs(w), consts)
-            with torch.set_grad_enabled(k == n_passes - 1 and torch.is_grad_enabled()):
-                logits = model(soft_inputs=soft_inputs, attention_mask=mask, position_ids=pos, use_cache=False).logits
+# %% ../nbs/02_soft_forward.ipynb #46c72f1b
+@patch
+def parallel(self:_Rollout, n_passes:int):
+    "Pass 0 teacher-forced; each of `n_passes` more mixes gold with soft(p) of the previous pass at every position."
+    model, ids, mask, pos, emb = self.model, self.ids, self.mask, self.pos, self.emb
+    B, T = ids.shape
+    with torch.set_grad_enabled(n_passes == 0 and torch.is_grad_enabled()):
+        first = dict(input_ids=ids) if self.gold is None else dict(soft_inputs=SoftInputs(*self.gold_inputs(torch.ones(B, T, device=ids.device))))
+        logits = model(**first, attention_mask=mask, position_ids=pos, use_cache=False).logits
+    draws = [self.draws(t, logits.shape[-1]) for t in range(1, T)]
+    coin, u = torch.stack([d[0] for d in draws], 1), torch.stack([d[1] for d in draws], 1)
+    noise = torch.stack([d[2] for d in draws], 1) if self.tau else None
+    soft_inputs, embed = SoftInputs(*self.gold_inputs(torch.ones(B, T, device=ids.device))), SoftEmbedder(emb, self.sparse)
+    if n_passes == 0:
+        if not self.stats: self.gold_weights(coin, slice(1, T))  # what would be mixed, for `soft_weight`
+        else:  # and the tokens and statistics
+            with torch.no_grad(), gathered_parameters(self.core, only=emb): self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T), embed)
         return logits, soft_inputs
+    for k in range(n_passes):
+        with torch.no_grad(), gathered_parameters(self.core, only=emb):
+            a, s = self.soft_inputs_for(logits[:, :-1], coin, u, noise, slice(1, T), embed)
+            w = torch.ones(B, T, device=ids.device)
+            w[:, 1:] = a
+            consts = s.new_zeros(B, T, s.shape[-1])
+            consts[:, 1:] = (1 - a)[..., None].to(s.dtype) * s
+            soft_inputs = SoftInputs(*self.gold_inputs(w), consts)
+        with torch.set_grad_enabled(k == n_passes - 1 and torch.is_grad_enabled()):
+            logits = model(soft_inputs=soft_inputs, attention_mask=mask, position_ids=pos, use_cache=False).logits
+    return logits, soft_inputs
 
 # %% ../nbs/02_soft_forward.ipynb #ae85ef4b
 @delegates(mk_proba_dist)
@@ -348,7 +363,7 @@ def soft_sampling_forward(
     state = _Rollout(model, core, emb, ids, mask, guidance_alpha, mixing, gumbel_temperature, seed, dist, stats=statistics,
                      gold=gold, soft_mask=soft_mask)
     grad = torch.is_grad_enabled()
-    runner, low_precision = _rollout_runner(core, rollout_dtype)  # before `soft_inputs_forward` patches the model it copies
+    runner, low_precision = rollout_runner(core, rollout_dtype)  # before `soft_inputs_forward` patches the model it copies
     with soft_inputs_forward(core):
         if mode == "parallel": logits, soft_inputs = state.parallel(n_passes)
         elif mode == "detached":

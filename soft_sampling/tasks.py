@@ -17,6 +17,7 @@ __all__ = ['MNNS_LENGTH', 'MNNS_DIGITS', 'MNNS_STEPS', 'mnns_vocab', 'MnnsTokeni
 MNNS_LENGTH = 4  # digits per problem
 MNNS_DIGITS = tuple(range(1, 10))  # each digit is one of these
 
+# %% ../nbs/04a_tasks.ipynb #393109c8
 def mnns_vocab() -> list[str]:
     "CoT2's 89 words: special tokens, digits D0..D9, partial sums S-36..S36."
     return ["<PAD>", "<BOS>", "<EOS>", "->", "+", "-"] + [f"D{i}" for i in range(10)] + [f"S{i}" for i in range(-36, 37)]
@@ -49,11 +50,13 @@ def mnns_answer(digits:tuple[int, ...]) -> int:
     "The smallest non-negative sum of `digits` with signs."
     return min(p[-1] for p in _signed_paths(digits) if p[-1] >= 0)
 
+# %% ../nbs/04a_tasks.ipynb #6c78331b
 def mnns_path(digits:tuple[int, ...]) -> list[int]:
     "Partial sums of the first sign pattern that reaches the answer: the discrete chain of thought."
     a = mnns_answer(digits)
     return next(p for p in _signed_paths(digits) if p[-1] == a)
 
+# %% ../nbs/04a_tasks.ipynb #11819431
 def mnns_step_dists(digits:tuple[int, ...]) -> list[dict[int, float]]:
     "Target of step i: each of the 2^(i+1) signed paths' partial sum s_(i+1) with weight 2^-(i+1) (duplicates add up)."
     out = []
@@ -78,6 +81,7 @@ def mnns_split(
 # %% ../nbs/04a_tasks.ipynb #a18db47b
 MNNS_STEPS = slice(5, 8)  # positions of the 3 reasoning steps; position 8 is the answer
 
+# %% ../nbs/04a_tasks.ipynb #77ee6062
 def mnns_example(
     digits:tuple[int, ...], # The problem
     tok:MnnsTokenizer, # The word-level tokenizer

@@ -11,7 +11,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from transformers import DynamicCache, GenerationConfig
 from transformers.generation import GenerateDecoderOnlyOutput
-from .distributions import ProbabilityDistributionArguments, _is_int, _is_real
+from .distributions import ProbabilityDistributionArguments
+from .checks import is_int, is_real
 from .compat import cache_kwargs, input_embedding_module, position_ids_from_mask, unwrap_model
 from .soft_embeddings import SoftInputs, embedding_table
 from .randomness import gumbel_like, position_generator, sample_from
@@ -19,7 +20,8 @@ from .randomness import gumbel_like, position_generator, sample_from
 # %% auto #0
 __all__ = ['THINKING_INPUTS', 'DEFAULT_END_THINKING', 'NOISE_DEFAULTS', 'THINK_INSTRUCTION', 'ThinkingStep', 'log_gamma_sample',
            'thinking_step', 'embedding_rms', 'thinking_log_prob', 'SoftThinkingOutput', 'end_thinking_ids',
-           'resolve_noise', 'soft_thinking', 'thinking_prompt', 'think_complete', 'thinking_task_report']
+           'resolve_noise', 'check_loop_args', 'soft_thinking', 'thinking_prompt', 'answer_lengths', 'think_complete',
+           'thinking_task_report']
 
 # %% ../nbs/06a_soft_thinking.ipynb #2377d1ab
 THINKING_INPUTS = ("soft", "gumbel", "dirichlet", "moi", "gaussian", "hard")
@@ -38,11 +40,11 @@ class ThinkingStep:
 def _check_step_args(kind, max_topk, gumbel_tau, dirichlet_alpha, moi_beta, gaussian_std):
     "Raise a `ValueError` naming the first bad setting of a thinking step."
     if kind not in THINKING_INPUTS: raise ValueError(f"thinking_input must be one of {THINKING_INPUTS}, got {kind!r}")
-    if not (_is_int(max_topk) and max_topk >= 1): raise ValueError(f"max_topk must be an int >= 1, got {max_topk!r}")
-    if not (_is_real(gumbel_tau) and gumbel_tau > 0): raise ValueError(f"gumbel_tau must be a number > 0, got {gumbel_tau!r}")
-    if not (_is_real(dirichlet_alpha) and dirichlet_alpha > 0): raise ValueError(f"dirichlet_alpha must be a number > 0, got {dirichlet_alpha!r}")
-    if not (_is_real(moi_beta) and moi_beta >= 0): raise ValueError(f"moi_beta must be a number >= 0, got {moi_beta!r}")
-    if not (_is_real(gaussian_std) and gaussian_std >= 0): raise ValueError(f"gaussian_std must be a number >= 0, got {gaussian_std!r}")
+    if not (is_int(max_topk) and max_topk >= 1): raise ValueError(f"max_topk must be an int >= 1, got {max_topk!r}")
+    if not (is_real(gumbel_tau) and gumbel_tau > 0): raise ValueError(f"gumbel_tau must be a number > 0, got {gumbel_tau!r}")
+    if not (is_real(dirichlet_alpha) and dirichlet_alpha > 0): raise ValueError(f"dirichlet_alpha must be a number > 0, got {dirichlet_alpha!r}")
+    if not (is_real(moi_beta) and moi_beta >= 0): raise ValueError(f"moi_beta must be a number >= 0, got {moi_beta!r}")
+    if not (is_real(gaussian_std) and gaussian_std >= 0): raise ValueError(f"gaussian_std must be a number >= 0, got {gaussian_std!r}")
 
 # %% ../nbs/06a_soft_thinking.ipynb #edef6e17
 def log_gamma_sample(
@@ -188,15 +190,15 @@ def end_thinking_ids(
     "The end-of-thinking marker as token ids, or a `ValueError` naming `end_thinking`."
     if end_thinking is None:
         tid = tokenizer.convert_tokens_to_ids(DEFAULT_END_THINKING) if tokenizer is not None else None
-        if not _is_int(tid) or tid == getattr(tokenizer, "unk_token_id", None):
+        if not is_int(tid) or tid == getattr(tokenizer, "unk_token_id", None):
             raise ValueError(f"end_thinking: the tokenizer has no {DEFAULT_END_THINKING!r} token; pass end_thinking as a string or token id")
         ids = [tid]
     elif isinstance(end_thinking, str):
         if tokenizer is None: raise ValueError(f"end_thinking={end_thinking!r} is a string: pass thinking_tokenizer= to encode it, or pass token ids")
         ids = tokenizer.encode(end_thinking, add_special_tokens=False)
         if not ids: raise ValueError(f"end_thinking={end_thinking!r} encodes to no token")
-    elif _is_int(end_thinking): ids = [end_thinking]
-    elif isinstance(end_thinking, (list, tuple)) and end_thinking and all(_is_int(i) for i in end_thinking): ids = list(end_thinking)
+    elif is_int(end_thinking): ids = [end_thinking]
+    elif isinstance(end_thinking, (list, tuple)) and end_thinking and all(is_int(i) for i in end_thinking): ids = list(end_thinking)
     else: raise ValueError(f"end_thinking must be a string, a token id, a list of ids or None, got {end_thinking!r}")
     bad = [i for i in ids if i < 0 or (vocab_size is not None and i >= vocab_size)]
     if bad: raise ValueError(f"end_thinking: token id {bad[0]} is not in the tokenizer's vocabulary (0..{vocab_size - 1 if vocab_size else '?'})")
@@ -220,16 +222,23 @@ def resolve_noise(
     return out
 
 # %% ../nbs/06a_soft_thinking.ipynb #2a6efa43
-def _check_loop_args(max_new_tokens, thinking_budget, cold_stop_entropy, cold_stop_steps, max_topk):
+def check_loop_args(
+    max_new_tokens:int, # Thinking and answer together
+    thinking_budget:int|None, # Most thinking steps (None: up to max_new_tokens)
+    cold_stop_entropy:float, # Entropy below which a thinking step counts as confident
+    cold_stop_steps:int|None, # Confident steps in a row that end the thinking (None: off)
+    max_topk:int|None, # The widest soft input (None: the whole vocabulary)
+):
     "Raise a `ValueError` naming the first bad setting of the thinking loop."
     if thinking_budget is not None:
-        if not (_is_int(thinking_budget) and thinking_budget >= 0): raise ValueError(f"thinking_budget must be an int >= 0 or None, got {thinking_budget!r}")
+        if not (is_int(thinking_budget) and thinking_budget >= 0): raise ValueError(f"thinking_budget must be an int >= 0 or None, got {thinking_budget!r}")
         if thinking_budget > max_new_tokens:
             raise ValueError(f"thinking_budget={thinking_budget} is larger than max_new_tokens={max_new_tokens}: lower it or raise max_new_tokens")
-    if cold_stop_steps is not None and not (_is_int(cold_stop_steps) and cold_stop_steps >= 1):
+    if cold_stop_steps is not None and not (is_int(cold_stop_steps) and cold_stop_steps >= 1):
         raise ValueError(f"cold_stop_steps must be an int >= 1 or None (off), got {cold_stop_steps!r}")
-    if not (_is_real(cold_stop_entropy) and cold_stop_entropy >= 0): raise ValueError(f"cold_stop_entropy must be a number >= 0, got {cold_stop_entropy!r}")
-    if max_topk is not None and not (_is_int(max_topk) and max_topk >= 1): raise ValueError(f"max_topk must be an int >= 1, got {max_topk!r}")
+    if not (is_real(cold_stop_entropy) and cold_stop_entropy >= 0): raise ValueError(f"cold_stop_entropy must be a number >= 0, got {cold_stop_entropy!r}")
+    if max_topk is not None and not (is_int(max_topk) and max_topk >= 1): raise ValueError(f"max_topk must be an int >= 1, got {max_topk!r}")
+_check_loop_args = check_loop_args  # the name cli.py imports
 
 # %% ../nbs/06a_soft_thinking.ipynb #ae463324
 def _hard_inputs(tok:Tensor, K:int) -> tuple[Tensor, Tensor]:
@@ -286,7 +295,7 @@ def soft_thinking(
     noise = resolve_noise(thinking_input, gumbel_tau=gumbel_tau, dirichlet_alpha=dirichlet_alpha, moi_beta=moi_beta, gaussian_sigma=gaussian_sigma)
     gc, (B, P), dev = generation_config, input_ids.shape, input_ids.device
     max_new = gc.max_length - P
-    _check_loop_args(max_new, thinking_budget, cold_stop_entropy, cold_stop_steps, max_topk)
+    check_loop_args(max_new, thinking_budget, cold_stop_entropy, cold_stop_steps, max_topk)
     max_topk = max_topk or (20 if thinking_input == "moi" else 10)
     dist = ProbabilityDistributionArguments(temperature=thinking_temperature, top_k=thinking_top_k or None, top_p=thinking_top_p, min_p=thinking_min_p)
     core = unwrap_model(model)
@@ -374,12 +383,13 @@ def thinking_prompt(
     msgs[-1]["content"] = f"{msgs[-1]['content']} {instruction}"
     return tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True) + opening
 
-# %% ../nbs/06a_soft_thinking.ipynb #0ccfb3a9
-def _answer_lengths(gen:Tensor, eos:list[int]) -> list[int]:
+# %% ../nbs/06a_soft_thinking.ipynb #c1b8423e
+def answer_lengths(gen:Tensor, eos:list[int]) -> list[int]:
     "Generated tokens of each row, up to and including its first EOS."
     is_eos = torch.isin(gen, torch.tensor(eos, device=gen.device))
     return torch.where(is_eos.any(1), is_eos.int().argmax(1) + 1, gen.shape[1]).tolist()
 
+# %% ../nbs/06a_soft_thinking.ipynb #0ccfb3a9
 def think_complete(
     model:nn.Module, # A causal LM
     tokenizer, # Its tokenizer (with a pad token)
@@ -412,7 +422,7 @@ def think_complete(
                                end_thinking=end_thinking, thinking_tokenizer=tokenizer, seed=stable_seed(seed, i), **thinking)
             out["seconds"] += time.perf_counter() - t0
             gen = o[:, enc["input_ids"].shape[1]:]
-            dec, lens, tl = tokenizer.batch_decode(gen, skip_special_tokens=True), _answer_lengths(gen, [eos]), o.thinking_lengths.tolist()
+            dec, lens, tl = tokenizer.batch_decode(gen, skip_special_tokens=True), answer_lengths(gen, [eos]), o.thinking_lengths.tolist()
             for j in range(0, len(dec), num_samples):
                 for k, v in (("completions", dec), ("tokens", lens), ("thinking_lengths", tl)): out[k].append(v[j:j + num_samples])
     finally: model.train(was_training); tokenizer.padding_side = side
@@ -431,7 +441,7 @@ def thinking_task_report(
 )->dict: # As `task_report`, plus "thinking_length", "tokens" measures and "seconds"
     "Accuracy (greedy answer phase) and pass@k of `model` decoding with `soft_thinking`, with 95% bootstrap intervals over prompts."
     from soft_sampling.data import exact_match_reward
-    from soft_sampling.evaluation import pass_at_k, _ci
+    from soft_sampling.evaluation import pass_at_k, rounded_ci
     prompts, answers = list(dataset["prompt"]), list(dataset["answer"])
     g = think_complete(model, tokenizer, prompts, max_new_tokens, 1, do_sample=False, seed=seed, **kwargs)
     greedy = [c[0] for c in g["completions"]]
@@ -444,6 +454,6 @@ def thinking_task_report(
         items |= {f"pass@{k}": [pass_at_k(num_samples, c, k) for c in correct] for k in pass_k}
         items |= {"sampled/thinking_length": [float(np.mean(t)) for t in s["thinking_lengths"]], "sampled/tokens": [float(np.mean(t)) for t in s["tokens"]]}
         seconds["sampled"] = round(s["seconds"], 3)
-    measures = {k: _ci(v, seed=seed) for k, v in items.items()}
+    measures = {k: rounded_ci(v, seed=seed) for k, v in items.items()}
     return dict(prompts=len(prompts), measures=measures, pass_at_k={int(k[5:]): v for k, v in measures.items() if k.startswith("pass@")},
                 items=items, completions=greedy, seconds=seconds)

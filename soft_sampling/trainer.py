@@ -8,6 +8,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 import torch, torch.nn as nn
+from fastcore.basics import patch
 from fastcore.meta import delegates
 from transformers import Trainer, TrainingArguments
 from .checks import is_real, check_alphas
@@ -18,25 +19,8 @@ from .evaluation import soft_loss_sums
 from .compat import refuse_sharded_parameters
 
 # %% auto #0
-__all__ = ['TARGET_COLUMNS', 'SoftDecodingTrainingArguments', 'DistributionCollator', 'SoftDecodingTrainer', 'freeze_except']
-
-# %% ../nbs/06_trainer.ipynb #e6f31dbe
-_SCHEDULE_FIELDS = {f.name: "guidance_" + f.name for f in fields(GuidanceAlphaScheduler)}
-_DIST_FIELDS = {f.name: "soft_" + f.name for f in fields(ProbabilityDistributionArguments)}
-
-def _flatten_nested_settings(args):
-    "Fill `args`' flat guidance_*/soft_* fields from its nested `guidance_alpha_scheduler`/`probability_distribution_arguments` (dicts or JSON), then clear those."
-    for name, mapping in (("guidance_alpha_scheduler", _SCHEDULE_FIELDS), ("probability_distribution_arguments", _DIST_FIELDS)):
-        value = getattr(args, name)
-        if isinstance(value, str):
-            try: value = json.loads(value)
-            except ValueError as e: raise ValueError(f"{name} must be a JSON object of {sorted(mapping)}, got {value!r} ({e})") from None
-        if value is None: continue
-        if not isinstance(value, dict): raise ValueError(f"{name} must be a dict of {sorted(mapping)}, got {type(value).__name__}")
-        unknown = set(value) - set(mapping)
-        if unknown: raise ValueError(f"{name} has unknown keys {sorted(unknown)}; allowed: {sorted(mapping)}")
-        for k, v in value.items(): setattr(args, mapping[k], v)
-        setattr(args, name, None)  # now held by the flat fields, which to_dict() and the command line show
+__all__ = ['TARGET_COLUMNS', 'SoftDecodingTrainingArguments', 'DistributionCollator', 'without_tied_keys', 'TiedWeightsResume',
+           'SoftDecodingTrainer', 'nonfinite_message', 'freeze_except']
 
 # %% ../nbs/06_trainer.ipynb #4675cdaa
 @dataclass
@@ -85,33 +69,23 @@ class SoftDecodingTrainingArguments(SoftDistributionArguments, TrainingArguments
         except ValueError as e: raise ValueError(f"guidance_{e}") from None
 
 
-# %% ../nbs/06_trainer.ipynb #27977164
-def _scored_labels(batch:dict) -> torch.Tensor:
-    "The labels `soft_sampling_forward` scores: those whose predecessor is a real token (the rest set to -100)."
-    labels = batch["labels"]
-    mask = batch.get("attention_mask")
-    if mask is None: return labels
-    out = labels.clone()
-    out[:, 1:] = out[:, 1:].masked_fill(mask[:, :-1] == 0, -100)
-    return out
+# %% ../nbs/06_trainer.ipynb #e6f31dbe
+_SCHEDULE_FIELDS = {f.name: "guidance_" + f.name for f in fields(GuidanceAlphaScheduler)}
+_DIST_FIELDS = {f.name: "soft_" + f.name for f in fields(ProbabilityDistributionArguments)}
 
-# %% ../nbs/06_trainer.ipynb #8d93e1f3
-def _without_tied_keys(model:nn.Module, load_result):
-    "`load_result` without the missing keys of weights tied to a loaded one (a tied lm_head is saved once): no false warning on resume."
-    seen, tied = {}, set()
-    for name, p in model.named_parameters(remove_duplicate=False):
-        if id(p) in seen: tied.add(name)
-        else: seen[id(p)] = name
-    return load_result._replace(missing_keys=[k for k in load_result.missing_keys if k not in tied])
-
-# %% ../nbs/06_trainer.ipynb #fe7ca900
-def _nonfinite_message(trainer:Trainer, loss, context:str) -> str:
-    "Why a run stops on a non-finite loss (Trainer's logging_nan_inf_filter would log it as 0 and the weights would turn NaN)."
-    return (f"the training loss is {float(loss)} at step {trainer.state.global_step + 1} ({context}): the weights or inputs hold NaN/inf, "
-            "or the learning rate is too high; stopping before this step updates the weights (checkpoints already written are intact)")
-
-# %% ../nbs/06_trainer.ipynb #f5440576
-def _alpha_key(a:float) -> str: return f"loss_alpha_{a:g}"  # the metric name of the loss at guidance weight `a`
+def _flatten_nested_settings(args):
+    "Fill `args`' flat guidance_*/soft_* fields from its nested `guidance_alpha_scheduler`/`probability_distribution_arguments` (dicts or JSON), then clear those."
+    for name, mapping in (("guidance_alpha_scheduler", _SCHEDULE_FIELDS), ("probability_distribution_arguments", _DIST_FIELDS)):
+        value = getattr(args, name)
+        if isinstance(value, str):
+            try: value = json.loads(value)
+            except ValueError as e: raise ValueError(f"{name} must be a JSON object of {sorted(mapping)}, got {value!r} ({e})") from None
+        if value is None: continue
+        if not isinstance(value, dict): raise ValueError(f"{name} must be a dict of {sorted(mapping)}, got {type(value).__name__}")
+        unknown = set(value) - set(mapping)
+        if unknown: raise ValueError(f"{name} has unknown keys {sorted(unknown)}; allowed: {sorted(mapping)}")
+        for k, v in value.items(): setattr(args, mapping[k], v)
+        setattr(args, name, None)  # now held by the flat fields, which to_dict() and the command line show
 
 # %% ../nbs/06_trainer.ipynb #b7d1c002
 TARGET_COLUMNS = ("soft_mask", "target_ids", "target_probs")  # the columns `DistributionCollator` reads besides input_ids and labels
@@ -140,8 +114,23 @@ def _target_kwargs(inputs:dict) -> dict:
     "The distribution-target arguments of `soft_sampling_forward` a batch carries."
     return {k: inputs[k] for k in ("target_dists", "soft_mask") if inputs.get(k) is not None}
 
+# %% ../nbs/06_trainer.ipynb #8d93e1f3
+def without_tied_keys(model:nn.Module, load_result):
+    "`load_result` without the missing keys of weights tied to a loaded one (a tied lm_head is saved once): no false warning on resume."
+    seen, tied = {}, set()
+    for name, p in model.named_parameters(remove_duplicate=False):
+        if id(p) in seen: tied.add(name)
+        else: seen[id(p)] = name
+    return load_result._replace(missing_keys=[k for k in load_result.missing_keys if k not in tied])
+
+# %% ../nbs/06_trainer.ipynb #673e6113
+class TiedWeightsResume:
+    "Mixin for a `Trainer` whose resumed checkpoint may omit tied weights: `Trainer` warns only about the keys `without_tied_keys` keeps."
+    def _issue_warnings_after_load(self, load_result):
+        super()._issue_warnings_after_load(without_tied_keys(self.model, load_result))
+
 # %% ../nbs/06_trainer.ipynb #8f913407
-class SoftDecodingTrainer(Trainer):
+class SoftDecodingTrainer(TiedWeightsResume, Trainer):
     "A `transformers.Trainer` trained with scheduled soft sampling (`soft_sampling_forward` at the scheduled alpha)."
     loss_is_scaled_for_ga = True  # compute_loss divides by num_items_in_batch itself
 
@@ -160,87 +149,125 @@ class SoftDecodingTrainer(Trainer):
         self._micro_step = 0
         self._eval_sums = None
 
-    def _logs_this_step(self) -> bool:
-        "Whether the optimizer step now running ends with a training log: only then does the rollout compute its statistics."
-        a, s = self.args, self.state
-        if a.logging_strategy == "no": return False
-        if a.logging_strategy != "steps": return True  # where an epoch ends is not known here: keep them all
-        n = s.global_step + 1
-        return (a.logging_first_step and n == 1) or n % max(int(s.logging_steps or a.logging_steps or 1), 1) == 0
+# %% ../nbs/06_trainer.ipynb #77c3e9fa
+@patch
+def guidance_alpha(self:SoftDecodingTrainer) -> float:
+    "The guidance weight the schedule gives the current global step."
+    return self.guidance.alpha_at(self.state.global_step, max(self.state.max_steps, 1))
 
-    def guidance_alpha(self) -> float:
-        "The guidance weight the schedule gives the current global step."
-        return self.guidance.alpha_at(self.state.global_step, max(self.state.max_steps, 1))
+# %% ../nbs/06_trainer.ipynb #c51eb785
+@patch
+def _logs_this_step(self:SoftDecodingTrainer) -> bool:
+    "Whether the optimizer step now running ends with a training log: only then does the rollout compute its statistics."
+    a, s = self.args, self.state
+    if a.logging_strategy == "no": return False
+    if a.logging_strategy != "steps": return True  # where an epoch ends is not known here: keep them all
+    n = s.global_step + 1
+    return (a.logging_first_step and n == 1) or n % max(int(s.logging_steps or a.logging_steps or 1), 1) == 0
 
-    def _get_num_items_in_batch(self, batch_samples, device):
-        return super()._get_num_items_in_batch([{**b, "labels": _scored_labels(b)} if "labels" in b else b for b in batch_samples], device)
+# %% ../nbs/06_trainer.ipynb #27977164
+def _scored_labels(batch:dict) -> torch.Tensor:
+    "The labels `soft_sampling_forward` scores: those whose predecessor is a real token (the rest set to -100)."
+    labels = batch["labels"]
+    mask = batch.get("attention_mask")
+    if mask is None: return labels
+    out = labels.clone()
+    out[:, 1:] = out[:, 1:].masked_fill(mask[:, :-1] == 0, -100)
+    return out
 
-    def _seed(self) -> int:
-        "Seed of this micro-batch's coins and noise: a function of args.seed, the step, the micro-batch and the process."
-        self._micro_step += 1
-        return stable_seed(self.args.seed, self.state.global_step, self._micro_step % max(self.args.gradient_accumulation_steps, 1),
-                           self.args.process_index)
+# %% ../nbs/06_trainer.ipynb #4efd54c0
+@patch
+def _get_num_items_in_batch(self:SoftDecodingTrainer, batch_samples, device):
+    return super(SoftDecodingTrainer, self)._get_num_items_in_batch([{**b, "labels": _scored_labels(b)} if "labels" in b else b for b in batch_samples], device)
 
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if not model.training: return self._eval_loss(model, inputs, return_outputs)
-        alpha = self.guidance_alpha()
-        out = soft_sampling_forward(model, inputs["input_ids"], alpha, inputs.get("attention_mask"), inputs.get("labels"),
-                                    reduction="sum", seed=self._seed(), statistics=self._logs_this_step(), **_target_kwargs(inputs),
-                                    **self.args.soft_forward_kwargs(alpha))
-        if num_items_in_batch is not None:
-            loss = out.loss / num_items_in_batch
-            if self.args.average_tokens_across_devices and self.args.world_size > 1:
-                loss = loss * self.accelerator.num_processes  # DDP averages gradients across processes
-        else: loss = out.loss / out.n_tokens.clamp(min=1) / self.current_gradient_accumulation_steps
-        if not bool(torch.isfinite(out.loss)): raise FloatingPointError(_nonfinite_message(self, out.loss, f"guidance_alpha {alpha:g}"))
-        stats = self._soft_stats
-        stats["guidance_alpha"].append(alpha)
-        for k, v in (("soft_entropy", out.entropy), ("soft_support_size", out.support_size), ("soft_weight", out.soft_weight)):
-            if v is not None: stats[k].append(v.item())
-        return (loss, {"loss": loss}) if return_outputs else loss
+# %% ../nbs/06_trainer.ipynb #a5c3c86d
+@patch
+def _seed(self:SoftDecodingTrainer) -> int:
+    "Seed of this micro-batch's coins and noise: a function of args.seed, the step, the micro-batch and the process."
+    self._micro_step += 1
+    return stable_seed(self.args.seed, self.state.global_step, self._micro_step % max(self.args.gradient_accumulation_steps, 1),
+                       self.args.process_index)
 
-    def _set_signature_columns_if_needed(self):
-        super()._set_signature_columns_if_needed()  # keep the distribution-target columns a `DistributionCollator` reads
-        self._signature_columns = list(dict.fromkeys(self._signature_columns + list(TARGET_COLUMNS)))
+# %% ../nbs/06_trainer.ipynb #fe7ca900
+def nonfinite_message(trainer:Trainer, loss, context:str) -> str:
+    "Why a run stops on a non-finite loss (Trainer's logging_nan_inf_filter would log it as 0 and the weights would turn NaN)."
+    return (f"the training loss is {float(loss)} at step {trainer.state.global_step + 1} ({context}): the weights or inputs hold NaN/inf, "
+            "or the learning rate is too high; stopping before this step updates the weights (checkpoints already written are intact)")
 
-    def _issue_warnings_after_load(self, load_result):
-        super()._issue_warnings_after_load(_without_tied_keys(self.model, load_result))
+# %% ../nbs/06_trainer.ipynb #1d0f9b53
+@patch
+def compute_loss(self:SoftDecodingTrainer, model, inputs, return_outputs=False, num_items_in_batch=None):
+    "The soft loss at the scheduled alpha, per scored token of the window; `_eval_loss` in evaluation."
+    if not model.training: return self._eval_loss(model, inputs, return_outputs)
+    alpha = self.guidance_alpha()
+    out = soft_sampling_forward(model, inputs["input_ids"], alpha, inputs.get("attention_mask"), inputs.get("labels"),
+                                reduction="sum", seed=self._seed(), statistics=self._logs_this_step(), **_target_kwargs(inputs),
+                                **self.args.soft_forward_kwargs(alpha))
+    if num_items_in_batch is not None:
+        loss = out.loss / num_items_in_batch
+        if self.args.average_tokens_across_devices and self.args.world_size > 1:
+            loss = loss * self.accelerator.num_processes  # DDP averages gradients across processes
+    else: loss = out.loss / out.n_tokens.clamp(min=1) / self.current_gradient_accumulation_steps
+    if not bool(torch.isfinite(out.loss)): raise FloatingPointError(nonfinite_message(self, out.loss, f"guidance_alpha {alpha:g}"))
+    stats = self._soft_stats
+    stats["guidance_alpha"].append(alpha)
+    for k, v in (("soft_entropy", out.entropy), ("soft_support_size", out.support_size), ("soft_weight", out.soft_weight)):
+        if v is not None: stats[k].append(v.item())
+    return (loss, {"loss": loss}) if return_outputs else loss
 
-    def log(self, logs:dict, start_time:float|None=None):
-        if "loss" in logs and self._soft_stats:  # a training log: add the buffered soft statistics, then clear them
-            logs = {**logs, **{k: sum(v) / len(v) for k, v in self._soft_stats.items()}}
-            self._soft_stats.clear()
-        super().log(logs, start_time)
+# %% ../nbs/06_trainer.ipynb #a3e21ebd
+@patch
+def log(self:SoftDecodingTrainer, logs:dict, start_time:float|None=None):
+    "Trainer's `log`, plus the means of the soft statistics buffered since the last training log."
+    if "loss" in logs and self._soft_stats:  # a training log: add the buffered soft statistics, then clear them
+        logs = {**logs, **{k: sum(v) / len(v) for k, v in self._soft_stats.items()}}
+        self._soft_stats.clear()
+    super(SoftDecodingTrainer, self).log(logs, start_time)
 
-    @torch.no_grad()
-    def _eval_loss(self, model, inputs, return_outputs=False):
-        "The mean loss at the first eval alpha; sums every eval alpha's token loss into `self._eval_sums` (`soft_loss_sums`, as `loss_vs_alpha`)."
-        alphas = self.args.eval_guidance_alphas
-        batch = soft_loss_sums(model, inputs["input_ids"], alphas, inputs.get("attention_mask"), inputs.get("labels"), seed=self.args.seed,
-                               **_target_kwargs(inputs), **self.args.soft_forward_kwargs())
-        if self._eval_sums is not None:
-            for a, row in zip(alphas, batch): self._eval_sums[a] += row
-        first = (batch[0, 0] / batch[0, 1].clamp(min=1)).float()
-        return (first, {"loss": first}) if return_outputs else first
+# %% ../nbs/06_trainer.ipynb #409c9a4a
+@patch
+def _set_signature_columns_if_needed(self:SoftDecodingTrainer):
+    super(SoftDecodingTrainer, self)._set_signature_columns_if_needed()  # keep the distribution-target columns a `DistributionCollator` reads
+    self._signature_columns = list(dict.fromkeys(self._signature_columns + list(TARGET_COLUMNS)))
 
-    def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
-        "The evaluation loss only (no logits: evaluation reports losses)."
-        inputs = self._prepare_inputs(inputs)
-        with self.compute_loss_context_manager(): loss = self.compute_loss(model, inputs)
-        return loss.detach(), None, None
+# %% ../nbs/06_trainer.ipynb #652b7991
+@patch
+@torch.no_grad()
+def _eval_loss(self:SoftDecodingTrainer, model, inputs, return_outputs=False):
+    "The mean loss at the first eval alpha; sums every eval alpha's token loss into `self._eval_sums` (`soft_loss_sums`, as `loss_vs_alpha`)."
+    alphas = self.args.eval_guidance_alphas
+    batch = soft_loss_sums(model, inputs["input_ids"], alphas, inputs.get("attention_mask"), inputs.get("labels"), seed=self.args.seed,
+                           **_target_kwargs(inputs), **self.args.soft_forward_kwargs())
+    if self._eval_sums is not None:
+        for a, row in zip(alphas, batch): self._eval_sums[a] += row
+    first = (batch[0, 0] / batch[0, 1].clamp(min=1)).float()
+    return (first, {"loss": first}) if return_outputs else first
 
-    def evaluation_loop(self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"):
-        "Trainer's evaluation loop, plus the token-weighted loss at each of `eval_guidance_alphas`."
-        self._eval_sums = defaultdict(lambda: torch.zeros(2, dtype=torch.float64, device=self.args.device))
-        try:
-            output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
-            for a in self.args.eval_guidance_alphas:
-                total, count = self.accelerator.reduce(self._eval_sums[a], "sum").tolist()
-                output.metrics[f"{metric_key_prefix}_{_alpha_key(a)}"] = total / max(count, 1)
-            first = output.metrics[f"{metric_key_prefix}_{_alpha_key(self.args.eval_guidance_alphas[0])}"]
-            output.metrics[f"{metric_key_prefix}_loss"] = first  # token-weighted, not a mean of batch means
-        finally: self._eval_sums = None
-        return output
+# %% ../nbs/06_trainer.ipynb #123e1bd3
+@patch
+def prediction_step(self:SoftDecodingTrainer, model, inputs, prediction_loss_only, ignore_keys=None):
+    "The evaluation loss only (no logits: evaluation reports losses)."
+    inputs = self._prepare_inputs(inputs)
+    with self.compute_loss_context_manager(): loss = self.compute_loss(model, inputs)
+    return loss.detach(), None, None
+
+# %% ../nbs/06_trainer.ipynb #f5440576
+def _alpha_key(a:float) -> str: return f"loss_alpha_{a:g}"  # the metric name of the loss at guidance weight `a`
+
+# %% ../nbs/06_trainer.ipynb #2a982042
+@patch
+def evaluation_loop(self:SoftDecodingTrainer, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"):
+    "Trainer's evaluation loop, plus the token-weighted loss at each of `eval_guidance_alphas`."
+    self._eval_sums = defaultdict(lambda: torch.zeros(2, dtype=torch.float64, device=self.args.device))
+    try:
+        output = super(SoftDecodingTrainer, self).evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
+        for a in self.args.eval_guidance_alphas:
+            total, count = self.accelerator.reduce(self._eval_sums[a], "sum").tolist()
+            output.metrics[f"{metric_key_prefix}_{_alpha_key(a)}"] = total / max(count, 1)
+        first = output.metrics[f"{metric_key_prefix}_{_alpha_key(self.args.eval_guidance_alphas[0])}"]
+        output.metrics[f"{metric_key_prefix}_loss"] = first  # token-weighted, not a mean of batch means
+    finally: self._eval_sums = None
+    return output
 
 # %% ../nbs/06_trainer.ipynb #922bbc66
 def freeze_except(
