@@ -4,18 +4,21 @@
 
 # %% ../nbs/10_reliability.ipynb #1dca40f9
 from __future__ import annotations
-import errno, json, math, os, signal, socket, sys, time, zipfile
+import errno, json, math, os, shutil, signal, socket, sys, time, zipfile
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from transformers import TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 _NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # the errors of a full disk, a file-size limit, a quota
 
 # %% auto #0
-__all__ = ['LOCK_FILE', 'WEIGHT_FILES', 'check_writable', 'lock_holder', 'lock_message', 'run_lock', 'checkpoint_problem',
-           'checkpoint_is_complete', 'checkpoints', 'last_complete_checkpoint', 'RunStopped', 'Terminated',
-           'sigterm_raises', 'exact_jit_checkpoint', 'exact_epoch_order', 'atomic_write_text', 'describe_failure',
-           'check_learning_rate', 'check_training_args', 'cleanup_on_failure', 'script_main']
+__all__ = ['LOCK_FILE', 'WEIGHT_FILES', 'RUN_FILES', 'check_writable', 'lock_holder', 'lock_message', 'run_lock',
+           'checkpoint_problem', 'checkpoint_is_complete', 'checkpoints', 'last_complete_checkpoint', 'RunStopped',
+           'Terminated', 'sigterm_raises', 'exact_jit_checkpoint', 'exact_epoch_order', 'atomic_write_text',
+           'describe_failure', 'check_learning_rate', 'check_training_args', 'cleanup_on_failure', 'previous_run',
+           'check_output_dir', 'clear_checkpoints', 'write_json', 'GuardedRun', 'guarded_run', 'script_main']
 
 # %% ../nbs/10_reliability.ipynb #5005745a
 def check_writable(
@@ -138,6 +141,7 @@ def checkpoint_problem(path:str|Path) -> str|None:
         if problem: return problem
     return None
 
+# %% ../nbs/10_reliability.ipynb #83478220
 def checkpoint_is_complete(path:str|Path) -> bool:
     "Whether checkpoint folder `path` can be resumed from (`checkpoint_problem` finds nothing wrong)."
     return checkpoint_problem(path) is None
@@ -168,6 +172,7 @@ class RunStopped(Exception):
 class Terminated(BaseException):
     "SIGTERM arrived while a command ran (outside transformers' just-in-time checkpointing); a BaseException, like `KeyboardInterrupt`, so that no `except Exception` (a model loader's, a library's) swallows it."
 
+# %% ../nbs/10_reliability.ipynb #7ffa8cbd
 @contextmanager
 def sigterm_raises():
     "While the block runs (in the main thread), SIGTERM raises `Terminated`; the previous handler is restored afterwards."
@@ -249,6 +254,7 @@ def check_learning_rate(lr, name:str="learning_rate"):
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (math.isfinite(lr) and lr >= 0):
         raise ValueError(f"{name} must be a finite number >= 0, got {lr}")
 
+# %% ../nbs/10_reliability.ipynb #44722b47
 def check_training_args(args) -> None:
     "Raise a `ValueError` naming the first setting of `args` (a `TrainingArguments`) that would train no step, forever, or with a non-finite rate."
     if getattr(args, "output_dir", "?") == "": raise ValueError("output_dir must name a folder, got ''")
@@ -278,6 +284,186 @@ def cleanup_on_failure(path:str|Path):
             try: d.rmdir()  # only an empty folder
             except OSError: pass
         raise
+
+# %% ../nbs/10_reliability.ipynb #a8e53802
+RUN_FILES = ("trainer_state.json", "config.json", "model.safetensors", "pytorch_model.bin", "adapter_config.json", "adapter_model.safetensors")
+
+def previous_run(output_dir:str|Path) -> list[str]:
+    "The names of what, in `output_dir`, an earlier run left: checkpoint folders, a trainer state, a saved model."
+    d = Path(output_dir)
+    if not d.is_dir(): return []
+    return sorted(p.name for p in d.iterdir() if p.name in RUN_FILES or (p.is_dir() and p.name.startswith(f"{PREFIX_CHECKPOINT_DIR}-")))
+
+# %% ../nbs/10_reliability.ipynb #25af6bd5
+def check_output_dir(
+    output_dir:str|Path, # Where the run writes
+    overwrite_output_dir:bool=False, # Allow a folder that holds another run
+    resume_from_checkpoint:str|None=None, # A checkpoint folder, or "last": the newest checkpoint in `output_dir`
+)->str|None: # The checkpoint to resume from, or None
+    "Refuse an `output_dir` that holds another run unless told to overwrite or resume it, that a live run holds, or that cannot be written."
+    if not str(output_dir): raise ValueError("output_dir must name a folder, got ''")
+    d = Path(output_dir)
+    if d.exists() and not d.is_dir(): raise ValueError(f"output_dir {str(d)!r} is a file, not a folder")
+    if overwrite_output_dir and resume_from_checkpoint: raise ValueError("pass overwrite_output_dir or resume_from_checkpoint, not both")
+    if int(os.environ.get("RANK", "0")) == 0 and (holder := lock_holder(d)) is not None:  # rank 0 holds the lock for all ranks
+        raise ValueError(lock_message(d, holder))
+    checkpoint = None
+    if resume_from_checkpoint and str(resume_from_checkpoint).lower() in ("last", "latest", "true"):
+        last, skipped = last_complete_checkpoint(d)
+        names = ", ".join(p.name for p in skipped)
+        if last is None: raise ValueError(f"resume_from_checkpoint={resume_from_checkpoint!r}: output_dir {str(d)!r} holds no "
+                                          + (f"complete checkpoint-* folder to resume from (incomplete: {names})" if skipped else "checkpoint-* folder to resume from"))
+        if skipped: print(f"Resuming from {last.name}, the newest complete checkpoint; skipped " + "; ".join(f"{p.name}: {checkpoint_problem(p)}" for p in skipped), file=sys.stderr)
+        checkpoint = str(last)
+    elif resume_from_checkpoint:
+        if problem := checkpoint_problem(resume_from_checkpoint):
+            raise ValueError(f"resume_from_checkpoint {str(resume_from_checkpoint)!r} cannot be resumed from: {problem}"
+                             + ("" if problem == "not a folder" else "; pass an earlier checkpoint, or --resume_from_checkpoint last"))
+        checkpoint = str(resume_from_checkpoint)
+    found = previous_run(d)
+    if found and not overwrite_output_dir and checkpoint is None:
+        shown = ", ".join(found[:4]) + (", ..." if len(found) > 4 else "")
+        raise ValueError(f"output_dir {str(d)!r} holds another run ({shown}): pass --overwrite_output_dir to replace it, "
+                         "--resume_from_checkpoint last to continue it, or another --output_dir")
+    check_writable(d)
+    return checkpoint
+
+# %% ../nbs/10_reliability.ipynb #153fb84c
+def clear_checkpoints(output_dir:str|Path):
+    "Delete the checkpoint folders of an earlier run in `output_dir` (its other files are overwritten by the new run)."
+    for p in Path(output_dir).glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        if p.is_dir(): shutil.rmtree(p)
+
+# %% ../nbs/10_reliability.ipynb #b536ea22
+class _ClearOnTrainBegin(TrainerCallback):
+    "Clear an earlier run's checkpoints when training begins: after the model, data and optimizer are set up, so a run that fails first keeps them."
+    def __init__(self, output_dir): self.output_dir = output_dir
+    def on_train_begin(self, args, state, control, **kwargs):
+        if not state.is_world_process_zero: return
+        clear_checkpoints(self.output_dir)
+        for name in (*RUN_FILES, "metrics.json"):  # the old final model too: a new run stopped early must not leave it looking current
+            if (p := Path(self.output_dir) / name).is_file(): p.unlink()
+
+# %% ../nbs/10_reliability.ipynb #ef6a353b
+def _check_not_finished(checkpoint:str|None, max_steps:int):
+    "Refuse to resume a run whose checkpoint already reached `max_steps` (transformers would train one step past it)."
+    if checkpoint is None or max_steps < 1: return
+    step = json.loads((Path(checkpoint) / "trainer_state.json").read_text())["global_step"]
+    if step >= max_steps: raise ValueError(f"the run in {str(Path(checkpoint).parent)!r} already finished at step {step} (max_steps={max_steps}): "
+                                           "nothing to resume; pass a larger --max_steps to train further")
+
+# %% ../nbs/10_reliability.ipynb #1e4bf001
+_SHAPE_KEYS = ("model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+               "n_embd", "n_layer", "n_head")
+
+def _check_checkpoint_fits(checkpoint:str|None, model:nn.Module):
+    "Refuse, before training, a checkpoint of a model of another shape than `model` (a size mismatch would surface only once `train` loads it)."
+    if checkpoint is None or not (Path(checkpoint) / "config.json").is_file(): return
+    saved, now = json.loads((Path(checkpoint) / "config.json").read_text()), model.config.to_dict()
+    diff = [f"{k} {saved[k]!r} there, {now.get(k)!r} here" for k in _SHAPE_KEYS if k in saved and saved[k] != now.get(k)]
+    if diff: raise ValueError(f"checkpoint {checkpoint!r} was saved from another model than --model_name_or_path ({'; '.join(diff)}): "
+                              "resume with the model that run started from")
+
+# %% ../nbs/10_reliability.ipynb #f9d7af82
+def _last_checkpoint_words(output_dir) -> str:
+    "Where a stopped run can continue from, in words."
+    last, _ = last_complete_checkpoint(output_dir)
+    return (f"the last complete checkpoint is {last} (step {last.name.split('-')[-1]}): continue with --resume_from_checkpoint last"
+            if last else "no checkpoint was saved")
+
+def _train(trainer, checkpoint:str|None):
+    "`trainer.train`, with Ctrl-C (130) and SIGTERM (143) turned into a `RunStopped` naming the last complete checkpoint."
+    try: return trainer.train(resume_from_checkpoint=checkpoint)
+    except KeyboardInterrupt:
+        raise RunStopped(f"interrupted (Ctrl-C) at step {trainer.state.global_step}; {_last_checkpoint_words(trainer.args.output_dir)}", 130) from None
+    except Terminated:
+        raise RunStopped(f"terminated (SIGTERM) at step {trainer.state.global_step}; {_last_checkpoint_words(trainer.args.output_dir)} "
+                         "(with --enable_jit_checkpoint a SIGTERM saves a checkpoint first)", 143) from None
+
+# %% ../nbs/10_reliability.ipynb #dcf9ed95
+def write_json(path:str|Path, obj):
+    "Write `obj` to `path` as indented JSON, whole or not at all (`atomic_write_text`)."
+    atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
+
+# %% ../nbs/10_reliability.ipynb #4337b071
+def _stopped_early(trainer, out:Path, metrics:dict):
+    "After `train`: when the run stopped before max_steps (SIGTERM with --enable_jit_checkpoint), write metrics.json saying so and raise `RunStopped` (143)."
+    step, total = trainer.state.global_step, trainer.state.max_steps
+    if step >= total: return
+    if not getattr(trainer, "stopped_by_sigterm", True):  # `exact_jit_checkpoint` records a preemption; anything else is no SIGTERM
+        raise RunStopped(f"error: training ended at step {step} of {total} without a signal (transformers says why above, e.g. no batch "
+                         "to train on): check the data and the step settings; no final model was written", 1)
+    last, _ = last_complete_checkpoint(out)  # the just-in-time checkpoint: it may hold the step before the one in memory
+    saved = json.loads((last / "trainer_state.json").read_text())["global_step"] if last else 0
+    write_json(out / "metrics.json", metrics | dict(stopped_early=True, step=saved, max_steps=total, checkpoint=str(last) if last else None))
+    where = f"{last.name} holds it: continue with --resume_from_checkpoint last" if last else "no checkpoint holds it"
+    raise RunStopped(f"stopped early at step {saved} of {total} (SIGTERM); {where}. No final model was written; metrics.json says stopped_early", 143)
+
+# %% ../nbs/10_reliability.ipynb #8e86f39e
+def _stopped_after_training(out:Path) -> RunStopped:
+    "The `RunStopped` (143) of a SIGTERM after the last training step, saying what is saved."
+    where = (f"the final model is in {out}: measure it with `soft-sampling eval --model_name_or_path {out}`" if (out / "model.safetensors").is_file()
+             else f"the final model was not written; {_last_checkpoint_words(out)}")
+    return RunStopped(f"terminated (SIGTERM) after the last training step, before metrics.json was written; {where}", 143)
+
+# %% ../nbs/10_reliability.ipynb #63f5191d
+@dataclass
+class GuardedRun:
+    "A training run inside `guarded_run`: its folder, the checkpoint it resumes from, and the steps that train it and record it."
+    output_dir:Path # The run's folder, checked and locked
+    checkpoint:str|None=None # The checkpoint training resumes from
+    overwrite:bool=False # Whether an earlier run's files are cleared when training begins
+    command:str="sft" # The command, as metrics.json names it
+    start:float=field(default_factory=time.time) # When the run began, for metrics.json's wall_time_s
+    trained:bool=False # Whether training reached its end
+
+    @property
+    def callbacks(self) -> list:
+        "The trainer callbacks the run needs: with `overwrite`, one that clears the earlier run when training begins."
+        return [_ClearOnTrainBegin(self.output_dir)] if self.overwrite else []
+
+    @property
+    def first_step(self) -> int:
+        "The step training starts from: 0, or the resumed checkpoint's."
+        return 0 if self.checkpoint is None else json.loads((Path(self.checkpoint) / "trainer_state.json").read_text())["global_step"]
+
+    def check_fits(self, model):
+        "Refuse, before training, a checkpoint saved from a model of another shape than `model`."
+        _check_checkpoint_fits(self.checkpoint, model)
+
+    def train(self, trainer):
+        "`trainer.train` from the checkpoint; Ctrl-C, SIGTERM and a stop before max_steps end as a `RunStopped`."
+        exact_jit_checkpoint(trainer)
+        result = _train(trainer, self.checkpoint)
+        _stopped_early(trainer, self.output_dir, dict(command=self.command, resumed_from=self.checkpoint, train=result.metrics))
+        self.trained = True
+        return result
+
+    def write_metrics(self, metrics:dict) -> dict:
+        "Write `metrics` and the run's wall time to metrics.json, whole or not at all; what was written."
+        metrics = metrics | dict(wall_time_s=round(time.time() - self.start, 1))
+        write_json(self.output_dir / "metrics.json", metrics)
+        return metrics
+
+# %% ../nbs/10_reliability.ipynb #eef65b1b
+@contextmanager
+def guarded_run(
+    args, # The trainer's settings (a `TrainingArguments`): output_dir, resume_from_checkpoint, max_steps
+    overwrite_output_dir:bool=False, # Train into a folder that holds another run, clearing it when training begins
+    command:str="sft", # The command, as metrics.json names it
+):
+    "Check `args` and the output folder, lock it, and run the block with its `GuardedRun`; a failure leaves no folder it created."
+    start = time.time()
+    check_training_args(args)
+    out = Path(args.output_dir)
+    checkpoint = check_output_dir(out, overwrite_output_dir, args.resume_from_checkpoint)
+    _check_not_finished(checkpoint, args.max_steps)
+    run = GuardedRun(out, checkpoint, overwrite_output_dir, command, start)
+    with cleanup_on_failure(out), run_lock(out):
+        try: yield run
+        except Terminated:
+            if not run.trained: raise  # before training: nothing to resume, `main` says so
+            raise _stopped_after_training(out) from None
 
 # %% ../nbs/10_reliability.ipynb #3d22931a
 def script_main(

@@ -4,15 +4,14 @@
 
 # %% ../nbs/01a_testing.ipynb #16ae2cd4
 from __future__ import annotations
-import functools, io
-from contextlib import redirect_stdout, redirect_stderr
+import functools
 import torch, torch.nn as nn
 from transformers import (PreTrainedModel, PreTrainedTokenizerFast, GPT2Config, GPT2LMHeadModel, LlamaConfig, LlamaForCausalLM,
                           TrainerCallback)
 
 # %% auto #0
 __all__ = ['TINY_SPECIAL_TOKENS', 'CHATML_TEMPLATE', 'mk_tiny_tokenizer', 'mk_tiny_model', 'mk_tiny_model_and_tokenizer',
-           'StopAfterStep', 'test_close_rel', 'ScaledEmbedding', 'run_cli']
+           'StopAfterStep', 'test_close_rel', 'ScaledEmbedding']
 
 # %% ../nbs/01a_testing.ipynb #d12a9e41
 TINY_SPECIAL_TOKENS = ["<|pad|>", "<|bos|>", "<|eos|>", "<|im_start|>", "<|im_end|>"]
@@ -93,13 +92,3 @@ def test_close_rel(a, b, rtol:float=1e-5):
 class ScaledEmbedding(nn.Embedding):
     "An embedding that scales its output by 8, like Gemma's scaled word embedding."
     def forward(self, ids): return super().forward(ids) * 8.0
-
-# %% ../nbs/01a_testing.ipynb #ee387807
-def run_cli(*argv)->tuple[int, str, str]: # Exit code, stdout, stderr
-    "Exit code, stdout and stderr of `soft-sampling ARGV`, run in this process."
-    from soft_sampling.cli import main
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try: code = main([str(a) for a in argv])
-        except SystemExit as e: code = e.code
-    return code, out.getvalue(), err.getvalue()
