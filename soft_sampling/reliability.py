@@ -356,7 +356,7 @@ def _check_not_finished(checkpoint:str|None, max_steps:int):
 _SHAPE_KEYS = ("model_type", "vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
                "n_embd", "n_layer", "n_head")
 
-def _check_checkpoint_fits(checkpoint:str|None, model:nn.Module):
+def _check_checkpoint_fits(checkpoint:str|None, model):
     "Refuse, before training, a checkpoint of a model of another shape than `model` (a size mismatch would surface only once `train` loads it)."
     if checkpoint is None or not (Path(checkpoint) / "config.json").is_file(): return
     saved, now = json.loads((Path(checkpoint) / "config.json").read_text()), model.config.to_dict()
