@@ -17,8 +17,8 @@ _NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)  # the errors of a full di
 __all__ = ['LOCK_FILE', 'WEIGHT_FILES', 'RUN_FILES', 'check_writable', 'lock_holder', 'lock_message', 'run_lock',
            'checkpoint_problem', 'checkpoint_is_complete', 'checkpoints', 'last_complete_checkpoint', 'RunStopped',
            'Terminated', 'sigterm_raises', 'exact_jit_checkpoint', 'exact_epoch_order', 'atomic_write_text',
-           'describe_failure', 'check_learning_rate', 'check_training_args', 'cleanup_on_failure', 'previous_run',
-           'check_output_dir', 'clear_checkpoints', 'write_json', 'GuardedRun', 'guarded_run', 'script_main']
+           'describe_failure', 'check_learning_rate', 'check_training_args', 'cleanup_on_failure', 'guarded_run',
+           'previous_run', 'check_output_dir', 'clear_checkpoints', 'write_json', 'GuardedRun', 'script_main']
 
 # %% ../nbs/10_reliability.ipynb #5005745a
 def check_writable(
@@ -285,6 +285,26 @@ def cleanup_on_failure(path:str|Path):
             except OSError: pass
         raise
 
+# %% ../nbs/10_reliability.ipynb #eef65b1b
+@contextmanager
+def guarded_run(
+    args, # The trainer's settings (a `TrainingArguments`): output_dir, resume_from_checkpoint, max_steps
+    overwrite_output_dir:bool=False, # Train into a folder that holds another run, clearing it when training begins
+    command:str="sft", # The command, as metrics.json names it
+):
+    "Check `args` and the output folder, lock it, and run the block with its `GuardedRun`; a failure leaves no folder it created."
+    start = time.time()
+    check_training_args(args)
+    out = Path(args.output_dir)
+    checkpoint = check_output_dir(out, overwrite_output_dir, args.resume_from_checkpoint)
+    _check_not_finished(checkpoint, args.max_steps)
+    run = GuardedRun(out, checkpoint, overwrite_output_dir, command, start)
+    with cleanup_on_failure(out), run_lock(out):
+        try: yield run
+        except Terminated:
+            if not run.trained: raise  # before training: nothing to resume, `main` says so
+            raise _stopped_after_training(out) from None
+
 # %% ../nbs/10_reliability.ipynb #a8e53802
 RUN_FILES = ("trainer_state.json", "config.json", "model.safetensors", "pytorch_model.bin", "adapter_config.json", "adapter_model.safetensors")
 
@@ -444,26 +464,6 @@ class GuardedRun:
         metrics = metrics | dict(wall_time_s=round(time.time() - self.start, 1))
         write_json(self.output_dir / "metrics.json", metrics)
         return metrics
-
-# %% ../nbs/10_reliability.ipynb #eef65b1b
-@contextmanager
-def guarded_run(
-    args, # The trainer's settings (a `TrainingArguments`): output_dir, resume_from_checkpoint, max_steps
-    overwrite_output_dir:bool=False, # Train into a folder that holds another run, clearing it when training begins
-    command:str="sft", # The command, as metrics.json names it
-):
-    "Check `args` and the output folder, lock it, and run the block with its `GuardedRun`; a failure leaves no folder it created."
-    start = time.time()
-    check_training_args(args)
-    out = Path(args.output_dir)
-    checkpoint = check_output_dir(out, overwrite_output_dir, args.resume_from_checkpoint)
-    _check_not_finished(checkpoint, args.max_steps)
-    run = GuardedRun(out, checkpoint, overwrite_output_dir, command, start)
-    with cleanup_on_failure(out), run_lock(out):
-        try: yield run
-        except Terminated:
-            if not run.trained: raise  # before training: nothing to resume, `main` says so
-            raise _stopped_after_training(out) from None
 
 # %% ../nbs/10_reliability.ipynb #3d22931a
 def script_main(
