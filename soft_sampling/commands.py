@@ -20,7 +20,7 @@ from .trainer import SoftDecodingTrainer, SoftDecodingTrainingArguments
 from .evaluation import (CURVE_ALPHAS, render_prompt, loss_vs_alpha, curve_table, check_same_vocab, task_dataset, generation_report, task_report,
                                       report_table, paired_differences, save_figure, plot_loss_vs_alpha, plot_history, plot_guidance, plot_reward, plot_exacc_err,
                                       plot_pass_at_k)
-from .thinking import THINKING_INPUTS, thinking_task_report, resolve_noise, _check_loop_args
+from .thinking import THINKING_INPUTS, thinking_task_report, resolve_noise, check_loop_args
 from .reliability import (check_writable, cleanup_on_failure, exact_epoch_order, guarded_run, lock_holder, lock_message, run_lock,
                                        write_json)
 from .cli import CLIParser, command_parser
@@ -202,7 +202,7 @@ class TaskArguments:
         "The validated `soft_thinking` settings of --decoding soft_thinking."
         noise = {k: getattr(self, k) for k in ("gumbel_tau", "dirichlet_alpha", "moi_beta", "gaussian_sigma")}
         resolve_noise(self.thinking_input, **noise)
-        _check_loop_args(self.max_new_tokens, self.thinking_budget, self.cold_stop_entropy, self.cold_stop_steps, self.max_topk)
+        check_loop_args(self.max_new_tokens, self.thinking_budget, self.cold_stop_entropy, self.cold_stop_steps, self.max_topk)
         try: ProbabilityDistributionArguments(self.thinking_temperature, self.thinking_top_k or None, self.thinking_top_p, self.thinking_min_p)
         except (ValueError, TypeError) as e: raise type(e)(f"thinking_{e}") from None
         keys = ("thinking_input", "max_topk", "thinking_temperature", "thinking_top_k", "thinking_top_p", "thinking_min_p", "end_thinking",
