@@ -15,7 +15,6 @@ __all__ = ['check_dist_args', 'ProbabilityDistributionArguments', 'SoftDistribut
 
 # %% ../nbs/00_distributions.ipynb #ce05bd8c
 from .checks import is_int, is_real, check_count, check_alphas
-_is_int, _is_real, _check_count, _check_alphas = is_int, is_real, check_count, check_alphas  # the names other modules import from here
 
 def __getattr__(name):  # `mode_for_alpha` lives beside `soft_sampling_forward` (which imports this module); importable from here too
     if name != "mode_for_alpha": raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -238,7 +238,6 @@ def check_loop_args(
         raise ValueError(f"cold_stop_steps must be an int >= 1 or None (off), got {cold_stop_steps!r}")
     if not (is_real(cold_stop_entropy) and cold_stop_entropy >= 0): raise ValueError(f"cold_stop_entropy must be a number >= 0, got {cold_stop_entropy!r}")
     if max_topk is not None and not (is_int(max_topk) and max_topk >= 1): raise ValueError(f"max_topk must be an int >= 1, got {max_topk!r}")
-_check_loop_args = check_loop_args  # the name cli.py imports
 
 # %% ../nbs/06a_soft_thinking.ipynb #ae463324
 def _hard_inputs(tok:Tensor, K:int) -> tuple[Tensor, Tensor]:
