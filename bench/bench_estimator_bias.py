@@ -13,7 +13,7 @@ the cases: the cosine of the expected update with the true gradient (median, min
 error |update - grad J| / |grad J| (median, max), and the largest gap between the rollout's recorded log-probabilities
 and the loss's on the same records.
 
-    python bench/bench_estimator_bias.py --quick --out /tmp/eb   # smoke run: 2 cases of length 2 (the notebook's test)
+    python bench/bench_estimator_bias.py --quick                 # smoke run: 2 cases of length 2 (bench/estimator-bias-quick)
     nice -n 10 python bench/bench_estimator_bias.py              # 30 cases: bench/estimator-bias/summary.json
 
 What differs from the protocol of the measurement this reproduces (soft-rl-estimators notes; 500 configurations of 5
