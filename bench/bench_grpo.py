@@ -4,6 +4,7 @@ trainer does the same amount of work. Prints the median step time of each and th
 
     python bench/bench_grpo.py                       # embedded SmolLM2, 4 prompts x 4 generations, 32 tokens
     python bench/bench_grpo.py --steps 4 --max_completion_length 64
+    python bench/bench_grpo.py --trainers stock,soft,mix,multiplex,gaussian,gumbel --top_k 0 --json bench/grpo-step/summary.json   # the committed run
 """
 import argparse, json, os, statistics, tempfile, warnings
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
@@ -18,10 +19,23 @@ def parse():
     ap.add_argument("--num_generations", type=int, default=4)
     ap.add_argument("--max_completion_length", type=int, default=32)
     ap.add_argument("--steps", type=int, default=3, help="timed steps (after one warm-up step)")
-    ap.add_argument("--top_k", type=int, default=50)
+    ap.add_argument("--top_k", type=int, default=50, help="top-k of the sampling distribution (0: off; gaussian and gumbel refuse truncation)")
     ap.add_argument("--trainers", default="stock,soft,mix,multiplex")
     ap.add_argument("--json", default=None)
     return ap.parse_args()
+
+NAMES = {"stock": "stock `GRPOTrainer` (`generate` + fused log-probs)", "soft": "`SoftGRPOTrainer`, rollout `soft`", "mix": "`SoftGRPOTrainer`, rollout `mix`",
+         "multiplex": "`SoftGRPOTrainer`, rollout `multiplex` (K=3)", "gaussian": "`SoftGRPOTrainer`, rollout `gaussian`", "gumbel": "`SoftGRPOTrainer`, rollout `gumbel`"}
+
+def table(summary:dict) -> str:
+    "Markdown: each trainer's median step time and its ratio to stock (from a --json summary)."
+    a, res = summary["args"], summary["results"]
+    rows = [f"{a['prompts']} prompts x {a['num_generations']} generations, completions forced to {a['max_completion_length']} tokens (EOS disabled for all), "
+            f"top-k {a['top_k'] or 'off'}, beta 0, median of {a['steps']} steps after a warm-up step, wall clock; the step time includes generation and the loss.", "",
+            "| trainer | seconds per step | ratio to stock |", "|---|---|---|"]
+    for k, v in res.items():
+        rows.append(f"| {NAMES.get(k, k)} | {v['seconds']:.2f} | " + ("1" if k == "stock" else f"{v['seconds'] / res['stock']['seconds']:.2f}x") + " |")
+    return "\n".join(rows)
 
 def main():
     a = parse()
@@ -56,6 +70,6 @@ def main():
         for k, v in res.items():
             if k != "stock": print(f"SoftGRPOTrainer({k}) {v['seconds'] / res['stock']['seconds']:.2f} x a stock GRPOTrainer step")
     if a.json:
-        with open(a.json, "w") as f: json.dump(dict(args=vars(a), results=res), f, indent=1)
+        with open(a.json, "w") as f: json.dump(dict(args=vars(a), torch=torch.__version__, threads=torch.get_num_threads(), results=res), f, indent=1)
 
 if __name__ == "__main__": main()

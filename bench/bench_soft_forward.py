@@ -143,6 +143,29 @@ RATIOS = [("parallel", "teacher"), ("detached", "teacher"), ("detached_nostats",
           ("detached_bf16", "teacher"), ("detached_compiled", "teacher"), ("detached_bf16_compiled", "teacher"), ("detached_autocast", "teacher_autocast"), ("backprop", "teacher"), ("rollout", "plain_rollout"), ("rollout_bf16", "rollout"), ("rollout_autocast", "rollout"),
           ("generate_sample", "rollout"), ("generate_sample_bf16", "rollout_bf16"), ("generate", "rollout")]
 
+def table(summary:dict) -> str:
+    "Markdown: per batch size, each mode's seconds and its ratios (from a --json summary)."
+    a, res = summary["args"], summary["results"]
+    head = (f"{summary['threads']} thread(s), torch {summary['torch']}, {a['clock']} clock ({'CPU time of the process' if a['clock'] == 'process' else 'wall time'}), "
+            f"alpha {a['alpha']}, {'top_k ' + str(a['top_k']) if a['top_k'] else 'full softmax'}, median of {a['repeats']}.")
+    sizes = list(res)
+    modes = [k for k in res[sizes[0]] if "/" not in k]
+    rows = [head, "", "| | " + " | ".join(f"{s.replace('x', ' x ')}: seconds | ratio" for s in sizes) + " |", "|---" * (1 + 2 * len(sizes)) + "|"]
+    ratio = {"teacher": None, "plain_detached": "teacher", "detached": "teacher", "detached_bf16": "teacher", "detached_nostats": "teacher",
+             "parallel": "teacher", "backprop": "teacher", "rollout": None, "generate_sample": "rollout", "plain_rollout": "rollout"}
+    def cell(r, k):
+        if k not in r: return " | "
+        den = ratio.get(k)
+        q = f"{r[k]['seconds'] / r[den]['seconds']:.2f}x {r[den]['name']}" if den and den in r else ""
+        return f"{r[k]['seconds']:.2f} | {q}"
+    for k in modes: rows.append(f"| {res[sizes[0]][k]['name']} | " + " | ".join(cell(res[s], k) for s in sizes) + " |")
+    if all(m in res[sizes[0]] for m in ("detached", "plain_detached")):
+        rows += ["", "`detached` / plain detached step: " + ", ".join(f"{s.replace('x', ' x ')} {res[s]['detached']['seconds'] / res[s]['plain_detached']['seconds']:.2f}x" for s in sizes if "plain_detached" in res[s]) + "."]
+    if all(m in res[sizes[0]] for m in ("rollout", "generate_sample")):
+        rows += ["", "Our no-grad rollout's speed relative to `generate` sampling with the same distribution (generate's time / ours): "
+                 + ", ".join(f"{s.replace('x', ' x ')} {res[s]['generate_sample']['seconds'] / res[s]['rollout']['seconds']:.2f}x" for s in sizes) + "."]
+    return "\n".join(rows)
+
 def main():
     a = parse()
     from soft_sampling import load_model_and_tokenizer
