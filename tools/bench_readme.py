@@ -10,9 +10,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / 'bench'
-SCRIPTS = {'grpo': 'bench_grpo_learning.py', 'soft_rl-mnns': 'bench_soft_rl.py', 'cot2': 'bench_cot2.py', 'cot2-long': 'bench_cot2.py',
+SCRIPTS = {'grpo': 'bench_grpo_learning.py', 'soft_rl-mnns': 'bench_soft_rl.py', 'soft_rl-smollm2': 'bench_soft_rl.py:smol_section',
+           'soft_forward': 'bench_soft_forward.py', 'soft_forward-top_k50': 'bench_soft_forward.py', 'cot2': 'bench_cot2.py', 'cot2-long': 'bench_cot2.py',
            'cot2-grpo': 'bench_cot2.py:grpo_table', 'soft_thinking': 'bench_soft_thinking.py:readme_section',
-           'estimator-bias': 'bench_estimator_bias.py:table'}  # the script whose `table` renders a folder's summary; default bench_exposure.py
+           'estimator-bias': 'bench_estimator_bias.py:table', 'grpo-step': 'bench_grpo.py'}  # the script whose `table` renders a folder's summary; default bench_exposure.py
 MARK = re.compile(r'(<!-- table: ([\w.-]+)( curve)? -->\n).*?(<!-- end table -->)', re.S)
 
 def script(name:str):
