@@ -324,15 +324,20 @@ def mnns_summarize(out:Path, cfg:dict) -> dict:
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=1) + "\n")
     return summary
 
+def _settings(a, sizes:dict, name:str) -> tuple[dict, Path]:
+    "The run settings (--quick's or the full size, with --steps and --seeds) and the results folder (with its runs/)."
+    cfg = sizes["quick" if a.quick else "full"]
+    if a.steps: cfg = {**cfg, "steps": a.steps}
+    if a.seeds: cfg = {**cfg, "seeds": a.seeds}
+    out = a.out or Path(__file__).resolve().parent / (f"{name}-quick" if a.quick else name)
+    (out / "runs").mkdir(parents=True, exist_ok=True)
+    return cfg, out
+
 def mnns_main(a) -> int:
     from soft_sampling.tasks import MnnsTokenizer
     import torch
     torch.set_num_threads(1)
-    cfg = MNNS_SIZES["quick" if a.quick else "full"]
-    if a.steps: cfg = {**cfg, "steps": a.steps}
-    if a.seeds: cfg = {**cfg, "seeds": a.seeds}
-    out = a.out or Path(__file__).resolve().parent / ("soft_rl-mnns-quick" if a.quick else "soft_rl-mnns")
-    (out / "runs").mkdir(parents=True, exist_ok=True)
+    cfg, out = _settings(a, MNNS_SIZES, "soft_rl-mnns")
     tok, methods = MnnsTokenizer(), [m for m in (a.methods or MNNS_METHODS)]
     for seed in cfg["seeds"]:
         starts = mnns_starts(seed, cfg, out, tok)
@@ -465,11 +470,7 @@ def smol_summarize(out:Path, cfg:dict) -> dict:
 def smol_main(a) -> int:
     import torch
     torch.set_num_threads(1)
-    cfg = SMOL_SIZES["quick" if a.quick else "full"]
-    if a.steps: cfg = {**cfg, "steps": a.steps}
-    if a.seeds: cfg = {**cfg, "seeds": a.seeds}
-    out = a.out or Path(__file__).resolve().parent / ("soft_rl-smollm2-quick" if a.quick else "soft_rl-smollm2")
-    (out / "runs").mkdir(parents=True, exist_ok=True)
+    cfg, out = _settings(a, SMOL_SIZES, "soft_rl-smollm2")
     sp = out / "runs" / "start.json"
     if not (sp.exists() and _same(json.loads(sp.read_text())["config"], cfg)):
         model, tok = smol_model(a.quick)
@@ -542,7 +543,8 @@ def smol_table(summary:dict) -> str:
     cols = ["greedy", "own", "pass@1", f"pass@{top}"]
     st = summary["start"]
     rows = [f"SmolLM2-135M-Instruct, seeds {summary['seeds']}, {c['steps']} GRPO steps of {c['prompts']} questions x {c['num_generations']} completions, "
-            f"thinking budget {c['budget']}, lr {c['lr']}; {c['n_eval']} held-out questions; accuracy (%), mean over seeds.", "",
+            f"thinking budget {c['budget']}, lr {c['lr']}; {c['n_eval']} held-out questions; accuracy (%), mean over seeds. "
+            "`own`: soft-thinking decoding in the method's own rollout (stock's: hard sampled thinking), greedy answer.", "",
             "| method | " + " | ".join(cols) + " | own decoding | minus stock: greedy | minus stock: own | minus stock: " + f"pass@{top} | seconds per step | step time / stock |",
             "|---" * (len(cols) + 7) + "|",
             "| *untrained* | " + " | ".join(f"{100 * st[k]:.1f}" if k in st else "" for k in cols) + " | | | | | | |"]
