@@ -188,6 +188,10 @@ OWN_DECODING = {
 OWN = {"stock": "hard", "stock_soft_sft": "hard", "soft": "soft", "soft_through_inputs": "soft", "mix": "moi", "mix_through_inputs": "moi",
        "multiplex": "soft", "gaussian_soft": "gaussian_soft", "gaussian_fuzzy": "gaussian_fuzzy", "gumbel": "gumbel"}
 
+def with_own(scores:dict, method:str) -> dict:
+    "`scores` with the method's own soft decoding (`own_<its rollout>`) also under the name `own`."
+    return {**scores, "own": scores[f"own_{OWN[method]}"]}
+
 def thinking_accuracy(model, prompt, ans, arrow:int, budget:int, seed:int, **kw) -> float:
     "Held-out accuracy of `soft_thinking` decoding: `budget` thinking steps (or fewer, at `arrow`), the forced `arrow`, a greedy answer."
     import torch
@@ -308,12 +312,11 @@ def mnns_summarize(out:Path, cfg:dict) -> dict:
         same = "stock_soft_sft" if m in MNNS_SOFT_START else BASELINE  # the stock run from the same start
         rs = [runs[(m, s)] for s in seeds if (m, s) in runs and (same, s) in runs]
         if not rs: continue
-        own = lambda r, name: {**r, "own": r[f"own_{OWN[name]}"]}  # the method's own soft decoding, under one name
-        ev, sev = (lambda r: own(r["eval"], m)), (lambda r: own(r["start_eval"], m))
+        ev, sev = (lambda r: with_own(r["eval"], m)), (lambda r: with_own(r["start_eval"], m))
         ks = metrics + ["own"]
         e = {k: seed_ci([ev(r)[k] for r in rs]) for k in ks}
         summary["methods"][m] = dict(start=rs[0]["start"], n_seeds=len(rs), eval=e, own_decoding=OWN[m], curve=_mean_curve(rs),
-                                     stock=same, minus_stock={k: seed_ci([ev(r)[k] - own(runs[(same, r["seed"])]["eval"], m)[k] for r in rs]) for k in ks},
+                                     stock=same, minus_stock={k: seed_ci([ev(r)[k] - with_own(runs[(same, r["seed"])]["eval"], m)[k] for r in rs]) for k in ks},
                                      gain={k: seed_ci([ev(r)[k] - sev(r)[k] for r in rs]) for k in ks},
                                      reward=seed_ci([np.mean(r["rewards"]) for r in rs]),
                                      completion_length=seed_ci([np.mean([x for x in r["completion_length"] if x is not None]) for r in rs]),
@@ -457,10 +460,10 @@ def smol_summarize(out:Path, cfg:dict) -> dict:
     for m in SMOL_METHODS:
         rs = [runs[(m, s)] for s in seeds if (m, s) in runs]
         if not rs: continue
-        ev = lambda r: {**r["eval"], "own": r["eval"][f"own_{OWN[m]}"]}
+        ev = lambda r: with_own(r["eval"], m)
         ks = [k for k in ev(rs[0]) if k != f"own_{OWN[m]}"]
         summary["methods"][m] = dict(n_seeds=len(rs), own_decoding=OWN[m], eval={k: seed_ci([ev(r)[k] for r in rs]) for k in ks},
-                                     minus_stock={k: seed_ci([ev(r)[k] - {**runs[(BASELINE, r["seed"])]["eval"], "own": runs[(BASELINE, r["seed"])]["eval"][f"own_{OWN[BASELINE]}"]}[k] for r in rs]) for k in ks},
+                                     minus_stock={k: seed_ci([ev(r)[k] - with_own(runs[(BASELINE, r["seed"])]["eval"], BASELINE)[k] for r in rs]) for k in ks},
                                      reward=seed_ci([np.mean(r["rewards"]) for r in rs]),
                                      step_time_ratio=seed_ci([np.median(r["step_seconds"]) / np.median(runs[(BASELINE, r["seed"])]["step_seconds"]) for r in rs]),
                                      step_seconds=seed_ci([np.median(r["step_seconds"]) for r in rs]))
